@@ -1,0 +1,104 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import {
+  AccessDeniedError,
+  AuthenticationError,
+  DependencyError,
+  SecretGoneError,
+  SecretNotFoundError,
+  TooLargeError,
+  ValidationError,
+  VaultError,
+  VersionConflictError,
+} from '../../core/errors';
+import type { Logger } from './logger';
+
+/** The request is not JSON: an HTTP concern, so it lives here and not in the core. */
+export class UnsupportedMediaTypeError extends VaultError {
+  constructor() {
+    super('unsupported_media_type', 'request bodies must be application/json');
+  }
+}
+
+export class RouteNotFoundError extends VaultError {
+  constructor() {
+    super('not_found', 'no such route');
+  }
+}
+
+function statusOf(error: VaultError): number {
+  if (error instanceof ValidationError) return 400;
+  if (error instanceof AuthenticationError) return 401;
+  if (error instanceof AccessDeniedError) return 403;
+  if (error instanceof SecretNotFoundError || error instanceof RouteNotFoundError) return 404;
+  if (error instanceof VersionConflictError) return 409;
+  if (error instanceof SecretGoneError) return 410;
+  if (error instanceof TooLargeError) return 413;
+  if (error instanceof UnsupportedMediaTypeError) return 415;
+  if (error instanceof DependencyError) return 503;
+  return 500;
+}
+
+/** body-parser marks its errors with `type`; they carry request bytes in their message, so only the type is used. */
+function fromBodyParser(error: { type?: string }): VaultError | undefined {
+  switch (error.type) {
+    case 'entity.too.large':
+      return new TooLargeError('request body is larger than 64 KiB');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new UnsupportedMediaTypeError();
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return new ValidationError('request body could not be read');
+    default:
+      return undefined;
+  }
+}
+
+export function sendError(res: Response, status: number, code: string, message: string, details?: string[]): void {
+  const requestId = res.locals.requestId as string | undefined;
+  res.status(status).json({ error: { code, message, requestId, ...(details && details.length > 0 && { details }) } });
+}
+
+/**
+ * The one place errors become HTTP. Vault errors keep their code and message (written for
+ * callers); anything else is a 500 with no detail, and its cause is logged by name and stack
+ * only: messages of parse errors quote the request body, so they are never logged.
+ */
+export function errorMiddleware(logger: Logger): ErrorRequestHandler {
+  return (raw, _req, res, _next) => {
+    const error = raw instanceof VaultError ? raw : (fromBodyParser(raw as { type?: string }) ?? raw);
+    if (res.headersSent) return;
+    if (error instanceof VaultError) {
+      const status = statusOf(error);
+      res.locals.errorCode = error.code;
+      if (error instanceof DependencyError) {
+        res.locals.errorDetail = error.detail;
+        res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      }
+      if (error instanceof AuthenticationError) res.locals.errorDetail = error.reason;
+      if (status >= 500) logFailure(logger, res.locals.requestId as string, error);
+      // Integrity failures are answered without detail: the caller learns only that it failed.
+      const message = status === 500 ? 'internal error' : error.message;
+      sendError(res, status, error.code, message, error instanceof ValidationError ? error.issues : undefined);
+      return;
+    }
+    res.locals.errorCode = 'internal';
+    logFailure(logger, res.locals.requestId as string, error as Error);
+    sendError(res, 500, 'internal', 'internal error');
+  };
+}
+
+function logFailure(logger: Logger, requestId: string, error: Error): void {
+  const stack = (error?.stack ?? '').split('\n').slice(1, 8).map((line) => line.trim());
+  const cause = (error as { cause?: Error }).cause;
+  logger.write({
+    type: 'error',
+    requestId,
+    name: error?.name,
+    code: (error as { code?: string }).code,
+    ...(error instanceof DependencyError && { dependency: error.dependency, detail: error.detail }),
+    ...(cause && { cause: cause.name }),
+    stack,
+  });
+}

@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { parsePolicy, type Policy } from './core/policy';
+import type { DataKeyCacheSettings } from './core/data-key-cache';
+import type { VaultSettings } from './core/vault';
+
+const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+/**
+ * Every setting the vault reads, from the environment only. Unknown VAULT_* variables are an
+ * error (a typo must not silently fall back to a default). There is no setting that turns
+ * encryption or authentication off.
+ */
+const schema = z.object({
+  /** Port for `npm start`. */
+  PORT: int(0, 65535, 8080),
+  /** Interface for `npm start`; loopback unless VAULT_ALLOW_REMOTE is true. */
+  VAULT_HOST: z.string().default('127.0.0.1'),
+  /** Embedded mode serves plain HTTP: binding beyond loopback must be asked for explicitly. */
+  VAULT_ALLOW_REMOTE: z.stringbool().default(false),
+  /** Embedded mode's data: dynalite files, master key, credentials. */
+  VAULT_DATA_DIR: z.string().min(1).default('.vault'),
+  /** KMS key id, ARN or alias for new data keys. With VAULT_TABLE_NAME, selects AWS mode. */
+  VAULT_KMS_KEY_ID: z.string().min(1).optional(),
+  /** DynamoDB table. With VAULT_KMS_KEY_ID, selects AWS mode. */
+  VAULT_TABLE_NAME: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name').optional(),
+  AWS_REGION: z.string().min(1).optional(),
+  /** Policy as inline JSON. */
+  VAULT_POLICY: z.string().min(1).optional(),
+  /** Policy as a JSON file. */
+  VAULT_POLICY_FILE: z.string().min(1).optional(),
+  /** Versions kept per secret (older ones are destroyed). */
+  VAULT_MAX_VERSIONS: int(1, 100, 10),
+  /** Default rotation period in days. */
+  VAULT_ROTATION_DAYS: int(1, 3650, 30),
+  /** Attempts for a write without cas that keeps losing races. */
+  VAULT_MAX_WRITE_ATTEMPTS: int(1, 100, 40),
+  /** Data-key cache: seconds an unwrapped key may live in memory (0 = off). */
+  VAULT_KEY_CACHE_MAX_AGE_SECONDS: int(0, 3600, 300),
+  /** Data-key cache: entries. */
+  VAULT_KEY_CACHE_MAX_ENTRIES: int(1, 100_000, 1000),
+  /** Data-key cache: reads one entry may serve. */
+  VAULT_KEY_CACHE_MAX_USES: int(1, 1_000_000_000, 10_000),
+  /** SigV4 credential scope that callers sign for. */
+  VAULT_SIGV4_REGION: z.string().min(1).optional(),
+  VAULT_SIGV4_SERVICE: z.string().min(1).default('execute-api'),
+  /** SigV4 credentials file (embedded mode and non-Lambda deployments). */
+  VAULT_CREDENTIALS_FILE: z.string().min(1).optional(),
+  /** Set by the Lambda runtime. */
+  AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
+});
+
+export interface Config {
+  /** `embedded`: dynalite + local keys; `aws`: KMS + DynamoDB. */
+  mode: 'embedded' | 'aws';
+  onLambda: boolean;
+  host: string;
+  port: number;
+  dataDir: string;
+  region: string;
+  kmsKeyId?: string;
+  tableName: string;
+  /** Undefined in embedded mode without a policy: the server makes an admin-only one. */
+  policy?: Policy;
+  vault: VaultSettings;
+  keyCache: DataKeyCacheSettings;
+  sigv4: { region: string; service: string; credentialsFile: string };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/** Parses the environment once at start-up; throws ConfigError with every problem listed. */
+export function loadConfig(env: NodeJS.ProcessEnv, readFile: (file: string) => string = (f) => readFileSync(f, 'utf8')): Config {
+  const unknown = Object.keys(env).filter((name) => name.startsWith('VAULT_') && !(name in schema.shape));
+  if (unknown.length > 0) throw new ConfigError(`unknown settings: ${unknown.join(', ')}`);
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const e = parsed.data;
+  const onLambda = Boolean(e.AWS_LAMBDA_FUNCTION_NAME);
+  if (Boolean(e.VAULT_KMS_KEY_ID) !== Boolean(e.VAULT_TABLE_NAME)) {
+    throw new ConfigError('VAULT_KMS_KEY_ID and VAULT_TABLE_NAME go together: set both for AWS mode, neither for embedded mode');
+  }
+  const mode = e.VAULT_KMS_KEY_ID ? 'aws' : 'embedded';
+  if (onLambda) {
+    // On Lambda the local master key and a credentials file would be secrets in the bundle or
+    // on an ephemeral disk: refuse them, and demand an explicit policy.
+    if (mode !== 'aws') throw new ConfigError('on Lambda, VAULT_KMS_KEY_ID and VAULT_TABLE_NAME are required (the local key provider is for embedded mode only)');
+    if (e.VAULT_CREDENTIALS_FILE) throw new ConfigError('on Lambda, identity comes from API Gateway: VAULT_CREDENTIALS_FILE is refused');
+    if (!e.VAULT_POLICY && !e.VAULT_POLICY_FILE) throw new ConfigError('on Lambda, VAULT_POLICY or VAULT_POLICY_FILE is required');
+  }
+  if (e.VAULT_POLICY && e.VAULT_POLICY_FILE) throw new ConfigError('set VAULT_POLICY or VAULT_POLICY_FILE, not both');
+  if (!onLambda && !e.VAULT_ALLOW_REMOTE && !LOOPBACK.test(e.VAULT_HOST)) {
+    throw new ConfigError(`VAULT_HOST=${e.VAULT_HOST} is not loopback; the server speaks plain HTTP, so set VAULT_ALLOW_REMOTE=true only behind TLS`);
+  }
+  let policy: Policy | undefined;
+  const policyText = e.VAULT_POLICY ?? (e.VAULT_POLICY_FILE ? readFile(e.VAULT_POLICY_FILE) : undefined);
+  if (policyText !== undefined) {
+    let document: unknown;
+    try {
+      document = JSON.parse(policyText);
+    } catch {
+      throw new ConfigError(`the policy (${e.VAULT_POLICY_FILE ?? 'VAULT_POLICY'}) is not valid JSON`);
+    }
+    try {
+      policy = parsePolicy(document);
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+  }
+  const region = e.AWS_REGION ?? 'us-east-1';
+  const config: Config = {
+    mode,
+    onLambda,
+    host: e.VAULT_HOST,
+    port: e.PORT,
+    dataDir: e.VAULT_DATA_DIR,
+    region,
+    tableName: e.VAULT_TABLE_NAME ?? 'kms-vault',
+    vault: { maxVersions: e.VAULT_MAX_VERSIONS, rotationDays: e.VAULT_ROTATION_DAYS, maxWriteAttempts: e.VAULT_MAX_WRITE_ATTEMPTS },
+    keyCache: { maxAgeSeconds: e.VAULT_KEY_CACHE_MAX_AGE_SECONDS, maxEntries: e.VAULT_KEY_CACHE_MAX_ENTRIES, maxUses: e.VAULT_KEY_CACHE_MAX_USES },
+    sigv4: {
+      region: e.VAULT_SIGV4_REGION ?? region,
+      service: e.VAULT_SIGV4_SERVICE,
+      credentialsFile: e.VAULT_CREDENTIALS_FILE ?? join(e.VAULT_DATA_DIR, 'credentials.json'),
+    },
+  };
+  if (e.VAULT_KMS_KEY_ID) config.kmsKeyId = e.VAULT_KMS_KEY_ID;
+  if (policy) config.policy = policy;
+  return config;
+}

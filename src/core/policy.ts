@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { normalisePrincipal } from './principal';
+import { pathProblem } from './paths';
+
+export const ACTIONS = ['read', 'write', 'describe', 'list', 'delete', 'destroy', 'admin'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export interface PolicyRule {
+  principals: string[];
+  actions: Action[];
+  /** An exact path, `prefix/*` (everything below prefix), or `*` (every path). */
+  paths: string[];
+}
+
+export interface Policy {
+  rules: PolicyRule[];
+}
+
+const pattern = z.string().superRefine((value, ctx) => {
+  if (value === '*') return;
+  const base = value.endsWith('/*') ? value.slice(0, -2) : value;
+  const problem = pathProblem(base);
+  if (problem) ctx.addIssue({ code: 'custom', message: `path pattern '${value}': ${problem} (use an exact path, 'prefix/*' or '*')` });
+});
+
+const principal = z.string().superRefine((value, ctx) => {
+  // A wildcard principal would turn deny-by-default into allow-by-default for anyone with IAM access.
+  if (value.includes('*')) {
+    ctx.addIssue({ code: 'custom', message: `principal '${value}': wildcards are not allowed` });
+    return;
+  }
+  try {
+    normalisePrincipal(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `principal '${value}' is not an IAM role, user or assumed-role ARN` });
+  }
+});
+
+const ruleSchema = z.strictObject({
+  principals: z.array(principal).min(1),
+  actions: z.array(z.enum(ACTIONS)).min(1),
+  paths: z.array(pattern).min(1),
+});
+
+const policySchema = z.strictObject({ rules: z.array(ruleSchema) });
+
+/** Raised at start-up when the policy document is invalid; the message names the bad rule. */
+export class PolicyError extends Error {
+  override readonly name = 'PolicyError';
+}
+
+/**
+ * Parses and validates a policy document. Every error names the rule (by index) and the field,
+ * so an operator can fix it without guessing.
+ */
+export function parsePolicy(document: unknown): Policy {
+  const result = policySchema.safeParse(document);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const [first, index, ...rest] = issue.path;
+      const where = first === 'rules' && typeof index === 'number' ? `rule ${index}${rest.length ? ` (${rest.join('.')})` : ''}` : issue.path.join('.') || 'document';
+      return `${where}: ${issue.message}`;
+    });
+    throw new PolicyError(`invalid policy: ${lines.join('; ')}`);
+  }
+  return {
+    rules: result.data.rules.map((rule) => ({ ...rule, principals: rule.principals.map(normalisePrincipal) })),
+  };
+}
+
+function matches(patternText: string, path: string): boolean {
+  if (patternText === '*') return true;
+  if (patternText.endsWith('/*')) return path.startsWith(patternText.slice(0, -1));
+  return patternText === path;
+}
+
+/** Deny by default: true only when some rule names this principal, action and a matching path. */
+export function isAllowed(policy: Policy, principalArn: string, action: Action, path: string): boolean {
+  return policy.rules.some(
+    (rule) => rule.principals.includes(principalArn) && rule.actions.includes(action) && rule.paths.some((p) => matches(p, path)),
+  );
+}
+
+/** True when the principal holds `action` on at least one pattern (used to admit list requests). */
+export function holdsAnywhere(policy: Policy, principalArn: string, action: Action): boolean {
+  return policy.rules.some((rule) => rule.principals.includes(principalArn) && rule.actions.includes(action));
+}
+
+/** A policy that gives one principal every action everywhere: embedded mode's default. */
+export function adminPolicy(principalArn: string): Policy {
+  return parsePolicy({ rules: [{ principals: [principalArn], actions: [...ACTIONS], paths: ['*'] }] });
+}

@@ -1,0 +1,139 @@
+import type { Envelope } from './envelope';
+
+/** Encryption context bound to a secret version: KMS context and AES-GCM AAD. Strings only. */
+export type EncryptionContext = Record<string, string>;
+
+/** A fresh data key: the plaintext (caller zeroes it) and its KMS-wrapped form. */
+export interface DataKey {
+  plaintext: Buffer;
+  wrapped: Buffer;
+  /** Identifier of the key that wrapped it (KMS key ARN, or a local master-key id). */
+  keyId: string;
+}
+
+/**
+ * The only thing that talks to the key service. Every call carries the encryption context so
+ * the wrapped key is bound to one path and version.
+ */
+export interface KeyProvider {
+  /**
+   * The resolved id of the key new data keys are wrapped under (for KMS, the key ARN an alias
+   * points at now), so rewrap can skip what is already under it.
+   */
+  currentKeyId(): Promise<string>;
+  /** A new 256-bit data key wrapped under the current key. */
+  generateDataKey(context: EncryptionContext): Promise<DataKey>;
+  /**
+   * Unwraps a data key. Returns a buffer the caller owns and must zero.
+   * Throws IntegrityError when the wrapped key or context does not match.
+   */
+  decryptDataKey(wrapped: Buffer, keyId: string, context: EncryptionContext): Promise<Buffer>;
+  /** Rewraps under the current key without exposing the plaintext key (KMS ReEncrypt). */
+  rewrapDataKey(wrapped: Buffer, keyId: string, context: EncryptionContext): Promise<{ wrapped: Buffer; keyId: string }>;
+}
+
+export type VersionState = 'active' | 'deleted' | 'destroyed';
+
+/** One retained version as the HEAD summary records it. */
+export interface VersionSummary {
+  version: number;
+  createdAt: string;
+  createdBy: string;
+  state: VersionState;
+  /** Key that wraps this version's data key (absent once destroyed). */
+  kid?: string;
+}
+
+/** The HEAD record of one secret: the current version's envelope plus all metadata. */
+export interface SecretHead {
+  path: string;
+  /** Highest version number ever written. */
+  version: number;
+  /** Bumped by every mutation of the HEAD: the optimistic lock. */
+  rev: number;
+  /** Envelope of `version`; absent when that version is destroyed. */
+  envelope?: Envelope;
+  labels: Record<string, string>;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  updatedBy: string;
+  /** When the current version was written (age for rotation). */
+  currentSince: string;
+  /** Per-secret rotation period override, days. */
+  rotationDays?: number;
+  /** currentSince + rotation period, ISO-8601. */
+  rotationDueAt: string;
+  /** Retained versions, ascending by number. */
+  versions: VersionSummary[];
+}
+
+export type SecretMetadata = Omit<SecretHead, 'envelope'>;
+
+export interface ListQuery {
+  prefix: string;
+  limit: number;
+  cursor?: string;
+  /** Only secrets whose rotationDueAt is at or before this instant (ISO-8601). */
+  rotationDueBefore?: string;
+}
+
+export interface ListPage {
+  items: SecretMetadata[];
+  /** Opaque; absent on the last page. */
+  cursor?: string;
+}
+
+/**
+ * Untrusted storage: holds only envelopes and metadata. Every mutation is one conditional
+ * single-item write; conflicts surface as VersionConflictError.
+ */
+export interface SecretStore {
+  /** Strongly consistent read of the HEAD, or undefined when the path has none. */
+  getHead(path: string): Promise<SecretHead | undefined>;
+  /** Writes a new HEAD; VersionConflictError if one exists. */
+  createHead(head: SecretHead): Promise<void>;
+  /** Replaces the HEAD; VersionConflictError unless the stored rev is `expectedRev`. */
+  replaceHead(head: SecretHead, expectedRev: number): Promise<void>;
+  /** Deletes the HEAD; VersionConflictError unless the stored rev is `expectedRev`. */
+  deleteHead(path: string, expectedRev: number): Promise<void>;
+  /**
+   * Stores the immutable copy of a superseded version. Returns false (and changes nothing)
+   * if an item for that version already exists, including an erased one.
+   */
+  putVersion(path: string, version: number, envelope: Envelope): Promise<boolean>;
+  /** The envelope of a superseded version; undefined if absent or erased. */
+  getVersion(path: string, version: number): Promise<Envelope | undefined>;
+  /**
+   * Replaces a version's envelope (rewrap) only while the stored one still has `expectedEdk`,
+   * so an erased version is never restored. VersionConflictError otherwise.
+   */
+  replaceVersionEnvelope(path: string, version: number, envelope: Envelope, expectedEdk: Buffer): Promise<void>;
+  /** Erases a version's envelope, leaving a tombstone so a stale writer cannot restore it. */
+  eraseVersion(path: string, version: number): Promise<void>;
+  /** Removes a version item entirely (retention, delete-all). */
+  removeVersion(path: string, version: number): Promise<void>;
+  /** Version numbers that have an item (erased or not) under this path. */
+  listVersionItems(path: string): Promise<number[]>;
+  /** One page of HEAD metadata in path order, from the sparse index. */
+  list(query: ListQuery): Promise<ListPage>;
+}
+
+/** Where decisions are recorded. */
+export interface AuditSink {
+  record(event: AuditEvent): void;
+}
+
+export interface AuditEvent {
+  requestId: string;
+  principal: string;
+  action: string;
+  path: string;
+  version?: number;
+  decision: 'allow' | 'deny';
+  reason: string;
+}
+
+export interface Clock {
+  now(): Date;
+}

@@ -1,0 +1,383 @@
+import { contextFor, open, seal, type Envelope } from './envelope';
+import {
+  AccessDeniedError,
+  IntegrityError,
+  SecretGoneError,
+  SecretNotFoundError,
+  TooLargeError,
+  ValidationError,
+  VersionConflictError,
+} from './errors';
+import { holdsAnywhere, isAllowed, type Action, type Policy } from './policy';
+import { assertValidPath, assertValidPrefix } from './paths';
+import type { AuditSink, Clock, KeyProvider, SecretHead, SecretMetadata, SecretStore, VersionSummary } from './ports';
+
+export const MAX_VALUE_BYTES = 16 * 1024;
+export const MAX_VERSION = 9_999_999_999;
+const DAY_MS = 86_400_000;
+
+/** Who is asking, for authorisation and the audit trail. */
+export interface Caller {
+  principal: string;
+  requestId: string;
+}
+
+/** A secret value as callers send it: a string or a JSON object. */
+export type SecretValue = string | Record<string, unknown>;
+
+export interface VaultSettings {
+  /** Versions kept per secret; older ones are destroyed as new ones are written. */
+  maxVersions: number;
+  /** Default rotation period, days. */
+  rotationDays: number;
+  /** Attempts for a write without `cas` that keeps losing the optimistic race. */
+  maxWriteAttempts: number;
+}
+
+export interface VaultDeps {
+  keys: KeyProvider;
+  store: SecretStore;
+  policy: Policy;
+  audit: AuditSink;
+  clock: Clock;
+  settings: VaultSettings;
+  /** Back-off between lost races; injectable so tests need not wait. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface PutInput {
+  value: SecretValue;
+  labels?: Record<string, string>;
+  cas?: number;
+  rotationDays?: number;
+}
+
+export interface PutResult {
+  created: boolean;
+  metadata: SecretMetadata;
+}
+
+export interface ReadResult {
+  path: string;
+  version: number;
+  value: SecretValue;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface ListInput {
+  prefix: string;
+  limit: number;
+  cursor?: string;
+  rotationDue?: boolean;
+}
+
+/** Which versions a lifecycle call acts on; `cas` is the version the caller expects current. */
+export interface VersionsInput {
+  versions?: number[];
+  cas?: number;
+}
+
+export interface RewrapResult {
+  path: string;
+  rewrapped: number[];
+  skipped: number[];
+  keyId: string;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The use cases. Every method authorises first (before any KMS or storage call), then reads
+ * the HEAD, then makes single-item conditional writes in an order where a crash at any step
+ * leaves only correct, committed data.
+ */
+export class Vault {
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly deps: VaultDeps) {
+    this.sleep = deps.sleep ?? defaultSleep;
+  }
+
+  /** Writes a new version. Without `cas`, lost races are retried with jittered back-off. */
+  async put(caller: Caller, path: string, input: PutInput): Promise<PutResult> {
+    assertValidPath(path);
+    this.authorize(caller, 'write', path);
+    const plaintext = Buffer.from(JSON.stringify(input.value), 'utf8');
+    try {
+      if (plaintext.length > MAX_VALUE_BYTES) throw new TooLargeError(`value is larger than ${MAX_VALUE_BYTES} bytes of JSON`);
+      let copied: number | undefined;
+      for (let attempt = 1; ; attempt++) {
+        const head = await this.deps.store.getHead(path);
+        if (copied !== undefined) await this.discardStaleCopy(path, copied, head);
+        copied = undefined;
+        this.checkCas(head, input.cas);
+        // Preserve the current version before the HEAD moves on. An item already present is
+        // the same committed envelope (or a tombstone of a destroyed one), so it counts as done.
+        if (head?.envelope && (await this.deps.store.putVersion(path, head.version, head.envelope))) copied = head.version;
+        const next = this.nextHead(caller, path, head, input);
+        next.envelope = await seal(this.deps.keys, plaintext, contextFor(path, next.version));
+        next.versions[next.versions.length - 1]!.kid = next.envelope.kid;
+        const pruned = this.applyRetention(next);
+        try {
+          if (head) await this.deps.store.replaceHead(next, head.rev);
+          else await this.deps.store.createHead(next);
+        } catch (error) {
+          if (!(error instanceof VersionConflictError) || input.cas !== undefined) throw error;
+          if (attempt >= this.deps.settings.maxWriteAttempts) {
+            throw new VersionConflictError('too many concurrent writers; retry', { cause: error });
+          }
+          await this.sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+          continue;
+        }
+        for (const version of pruned) await this.deps.store.removeVersion(path, version);
+        return { created: !head, metadata: toMetadata(next) };
+      }
+    } finally {
+      plaintext.fill(0);
+    }
+  }
+
+  /** The current value, or version `version`. Deleted and destroyed versions answer 410. */
+  async get(caller: Caller, path: string, version?: number): Promise<ReadResult> {
+    assertValidPath(path);
+    this.authorize(caller, 'read', path, version);
+    const head = await this.requireHead(path);
+    const wanted = version ?? head.version;
+    const summary = this.requireVersion(head, wanted);
+    if (summary.state !== 'active') throw new SecretGoneError(summary.state, wanted);
+    const envelope = wanted === head.version ? head.envelope : await this.deps.store.getVersion(path, wanted);
+    // An active version always has its envelope: the copy is written before the HEAD moves.
+    if (!envelope) throw new IntegrityError(`version ${wanted} has no stored envelope`);
+    const plaintext = await open(this.deps.keys, envelope, contextFor(path, wanted));
+    try {
+      return { path, version: wanted, value: JSON.parse(plaintext.toString('utf8')) as SecretValue, createdAt: summary.createdAt, createdBy: summary.createdBy };
+    } finally {
+      plaintext.fill(0);
+    }
+  }
+
+  /** Metadata and version summaries; never a value. */
+  async describe(caller: Caller, path: string): Promise<SecretMetadata> {
+    assertValidPath(path);
+    this.authorize(caller, 'describe', path);
+    return toMetadata(await this.requireHead(path));
+  }
+
+  /**
+   * A page of metadata under `prefix`, holding only secrets the caller may both list and
+   * describe. Pages may be shorter than `limit`; only the absence of `cursor` means the end.
+   */
+  async list(caller: Caller, input: ListInput): Promise<{ items: SecretMetadata[]; cursor?: string }> {
+    assertValidPrefix(input.prefix);
+    const { policy } = this.deps;
+    if (!holdsAnywhere(policy, caller.principal, 'list')) this.deny(caller, 'list', input.prefix, 'no list rule for principal');
+    this.allow(caller, 'list', input.prefix);
+    const rotationDueBefore = input.rotationDue ? this.deps.clock.now().toISOString() : undefined;
+    const items: SecretMetadata[] = [];
+    let cursor = input.cursor;
+    // Each store page asks only for what is still missing, so the returned cursor never skips
+    // an item we fetched but did not return.
+    do {
+      const page = await this.deps.store.list({ prefix: input.prefix, limit: input.limit - items.length, cursor, rotationDueBefore });
+      for (const item of page.items) {
+        if (isAllowed(policy, caller.principal, 'list', item.path) && isAllowed(policy, caller.principal, 'describe', item.path)) items.push(item);
+      }
+      cursor = page.cursor;
+    } while (cursor && items.length < input.limit);
+    return cursor ? { items, cursor } : { items };
+  }
+
+  /** Soft-deletes versions (the current one by default); recoverable with undelete. */
+  async delete(caller: Caller, path: string, input: VersionsInput): Promise<SecretMetadata> {
+    return this.transition(caller, 'delete', path, input, (summary) => {
+      if (summary.state === 'destroyed') throw new SecretGoneError('destroyed', summary.version);
+      summary.state = 'deleted';
+    });
+  }
+
+  /** Recovers soft-deleted versions. */
+  async undelete(caller: Caller, path: string, input: VersionsInput): Promise<SecretMetadata> {
+    return this.transition(caller, 'delete', path, input, (summary) => {
+      if (summary.state === 'destroyed') throw new SecretGoneError('destroyed', summary.version);
+      summary.state = 'active';
+    });
+  }
+
+  /**
+   * Erases versions for good: the HEAD marks them destroyed (and drops the current envelope if
+   * it is one of them) in one conditional write; then each V#n envelope is erased. A crash in
+   * between leaves a version marked destroyed whose envelope the next destroy erases.
+   */
+  async destroy(caller: Caller, path: string, input: VersionsInput): Promise<SecretMetadata> {
+    const head = await this.transition(caller, 'destroy', path, input, (summary) => {
+      summary.state = 'destroyed';
+      delete summary.kid;
+    });
+    return head;
+  }
+
+  /**
+   * Erases a secret and every version. Order: mark all destroyed in the HEAD (conditional),
+   * remove every version item, then delete the HEAD (conditional on the new rev). A crash
+   * leaves a HEAD with destroyed versions that a rerun finishes; a racing write wins and
+   * this call answers 409.
+   */
+  async destroyAll(caller: Caller, path: string, cas?: number): Promise<void> {
+    assertValidPath(path);
+    this.authorize(caller, 'destroy', path);
+    const head = await this.requireHead(path);
+    this.checkCas(head, cas);
+    const next: SecretHead = { ...head, rev: head.rev + 1, versions: head.versions.map(({ kid: _kid, ...v }) => ({ ...v, state: 'destroyed' as const })), ...this.touched(caller) };
+    delete next.envelope;
+    await this.deps.store.replaceHead(next, head.rev);
+    for (const version of await this.deps.store.listVersionItems(path)) await this.deps.store.removeVersion(path, version);
+    await this.deps.store.deleteHead(path, next.rev);
+  }
+
+  /**
+   * Rewraps every retained version's data key under the current key with KMS ReEncrypt (the
+   * plaintext key never leaves KMS); the ciphertext is untouched. Version items first, then
+   * the HEAD on condition of its rev, so a conflict or crash leaves every version openable.
+   */
+  async rewrap(caller: Caller, path: string): Promise<RewrapResult> {
+    assertValidPath(path);
+    this.authorize(caller, 'admin', path);
+    const { keys, store } = this.deps;
+    const head = await this.requireHead(path);
+    const currentKeyId = await keys.currentKeyId();
+    const next: SecretHead = { ...head, rev: head.rev + 1, versions: head.versions.map((v) => ({ ...v })) };
+    const rewrapped: number[] = [];
+    const skipped: number[] = [];
+    for (const summary of next.versions) {
+      if (summary.state === 'destroyed') continue;
+      const isCurrent = summary.version === head.version;
+      const envelope = isCurrent ? head.envelope : await store.getVersion(path, summary.version);
+      if (!envelope) continue;
+      if (envelope.kid === currentKeyId) {
+        summary.kid = envelope.kid;
+        skipped.push(summary.version);
+        continue;
+      }
+      const moved = await keys.rewrapDataKey(envelope.edk, envelope.kid, contextFor(path, summary.version));
+      const rewrappedEnvelope: Envelope = { ...envelope, edk: moved.wrapped, kid: moved.keyId };
+      if (isCurrent) next.envelope = rewrappedEnvelope;
+      else await store.replaceVersionEnvelope(path, summary.version, rewrappedEnvelope, envelope.edk);
+      summary.kid = moved.keyId;
+      rewrapped.push(summary.version);
+    }
+    if (rewrapped.length > 0 || next.versions.some((v, i) => v.kid !== head.versions[i]!.kid)) {
+      await store.replaceHead(next, head.rev);
+    }
+    return { path, rewrapped, skipped, keyId: currentKeyId };
+  }
+
+  private async transition(
+    caller: Caller,
+    action: Action,
+    path: string,
+    input: VersionsInput,
+    change: (summary: VersionSummary) => void,
+  ): Promise<SecretMetadata> {
+    assertValidPath(path);
+    this.authorize(caller, action, path, input.versions?.length === 1 ? input.versions[0] : undefined);
+    const head = await this.requireHead(path);
+    this.checkCas(head, input.cas);
+    const wanted = input.versions && input.versions.length > 0 ? [...new Set(input.versions)] : [head.version];
+    const next: SecretHead = { ...head, rev: head.rev + 1, versions: head.versions.map((v) => ({ ...v })), ...this.touched(caller) };
+    for (const version of wanted) {
+      const summary = this.requireVersion(next, version);
+      change(summary);
+    }
+    const destroyed = wanted.filter((v) => next.versions.find((s) => s.version === v)?.state === 'destroyed');
+    if (destroyed.includes(head.version)) delete next.envelope;
+    await this.deps.store.replaceHead(next, head.rev);
+    // Erase after the HEAD commit: until then the versions were live and must stay openable.
+    for (const version of destroyed) if (version !== head.version) await this.deps.store.eraseVersion(path, version);
+    return toMetadata(next);
+  }
+
+  private nextHead(caller: Caller, path: string, head: SecretHead | undefined, input: PutInput): SecretHead {
+    const now = this.deps.clock.now().toISOString();
+    const version = (head?.version ?? 0) + 1;
+    const rotationDays = input.rotationDays ?? head?.rotationDays;
+    const next: SecretHead = {
+      path,
+      version,
+      rev: (head?.rev ?? 0) + 1,
+      labels: input.labels ?? head?.labels ?? {},
+      createdAt: head?.createdAt ?? now,
+      createdBy: head?.createdBy ?? caller.principal,
+      updatedAt: now,
+      updatedBy: caller.principal,
+      currentSince: now,
+      rotationDueAt: new Date(Date.parse(now) + (rotationDays ?? this.deps.settings.rotationDays) * DAY_MS).toISOString(),
+      versions: [...(head?.versions.map((v) => ({ ...v })) ?? []), { version, createdAt: now, createdBy: caller.principal, state: 'active' }],
+    };
+    if (rotationDays !== undefined) next.rotationDays = rotationDays;
+    return next;
+  }
+
+  /** Drops versions beyond maxVersions from the summary; returns those whose items to remove. */
+  private applyRetention(next: SecretHead): number[] {
+    const excess = next.versions.length - this.deps.settings.maxVersions;
+    if (excess <= 0) return [];
+    return next.versions.splice(0, excess).map((v) => v.version);
+  }
+
+  /**
+   * A writer that copied V#n and then lost the race may have restored an envelope that a
+   * concurrent destroy or retention had just removed. If the fresh HEAD no longer holds
+   * version n as live, the copy goes again.
+   */
+  private async discardStaleCopy(path: string, version: number, head: SecretHead | undefined): Promise<void> {
+    const summary = head?.versions.find((v) => v.version === version);
+    if (!summary) await this.deps.store.removeVersion(path, version);
+    else if (summary.state === 'destroyed') await this.deps.store.eraseVersion(path, version);
+  }
+
+  private checkCas(head: SecretHead | undefined, cas: number | undefined): void {
+    if (cas === undefined) return;
+    const current = head?.version ?? 0;
+    if (current !== cas) throw new VersionConflictError(`cas ${cas} does not match the current version ${current}`);
+  }
+
+  private async requireHead(path: string): Promise<SecretHead> {
+    const head = await this.deps.store.getHead(path);
+    if (!head) throw new SecretNotFoundError();
+    return head;
+  }
+
+  /** 404 for versions that never existed; 410 destroyed for ones retention has dropped. */
+  private requireVersion(head: SecretHead, version: number): VersionSummary {
+    if (!Number.isInteger(version) || version < 1 || version > MAX_VERSION) throw new ValidationError('version must be an integer from 1');
+    if (version > head.version) throw new SecretNotFoundError(`version ${version} does not exist`);
+    const summary = head.versions.find((v) => v.version === version);
+    if (!summary) throw new SecretGoneError('destroyed', version);
+    return summary;
+  }
+
+  private touched(caller: Caller): Pick<SecretHead, 'updatedAt' | 'updatedBy'> {
+    return { updatedAt: this.deps.clock.now().toISOString(), updatedBy: caller.principal };
+  }
+
+  private authorize(caller: Caller, action: Action, path: string, version?: number): void {
+    if (!isAllowed(this.deps.policy, caller.principal, action, path)) this.deny(caller, action, path, 'no rule allows it', version);
+    this.allow(caller, action, path, version);
+  }
+
+  private allow(caller: Caller, action: Action, path: string, version?: number): void {
+    this.deps.audit.record({ requestId: caller.requestId, principal: caller.principal, action, path, ...(version !== undefined && { version }), decision: 'allow', reason: 'policy rule matched' });
+  }
+
+  private deny(caller: Caller, action: Action, path: string, reason: string, version?: number): never {
+    this.deps.audit.record({ requestId: caller.requestId, principal: caller.principal, action, path, ...(version !== undefined && { version }), decision: 'deny', reason });
+    throw new AccessDeniedError();
+  }
+}
+
+/** The HEAD without its envelope: what describe, list and write responses show. */
+export function toMetadata(head: SecretHead): SecretMetadata {
+  const { envelope: _envelope, ...metadata } = head;
+  return metadata;
+}
