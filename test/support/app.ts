@@ -1,0 +1,79 @@
+import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import request from 'supertest';
+import { DynamoDbSecretStore } from '../../src/adapters/dynamodb/dynamodb-secret-store';
+import type { Authenticator } from '../../src/adapters/http/app';
+import { MemoryLogger } from '../../src/adapters/http/logger';
+import { AuthenticationError } from '../../src/core/errors';
+import type { DataKeyCacheSettings } from '../../src/core/data-key-cache';
+import { adminPolicy, type Policy } from '../../src/core/policy';
+import type { KeyProvider } from '../../src/core/ports';
+import { normalisePrincipal } from '../../src/core/principal';
+import { assemble } from '../../src/wiring';
+import { dynamo, freshTable } from './dynamo';
+import { ADMIN, CountingKeyProvider, FakeClock } from './fakes';
+
+/**
+ * A stand-in for the identity layer in HTTP tests: the principal comes from a test header.
+ * The real layers (SigV4, Lambda request context) are tested on their own and end to end.
+ */
+export const testAuthenticator: Authenticator = ({ req }) => {
+  const principal = req.headers['x-test-principal'];
+  if (typeof principal !== 'string') throw new AuthenticationError('no test principal');
+  return normalisePrincipal(principal);
+};
+
+export interface TestAppOptions {
+  keys?: KeyProvider;
+  policy?: Policy;
+  maxVersions?: number;
+  rotationDays?: number;
+  keyCache?: Partial<DataKeyCacheSettings>;
+  dynamoClient?: DynamoDBClient;
+  clock?: FakeClock;
+}
+
+export async function testApp(options: TestAppOptions = {}) {
+  const shared = await dynamo();
+  const tableName = await freshTable(shared.client);
+  const client = options.dynamoClient ?? shared.client;
+  const store = new DynamoDbSecretStore({ client, tableName });
+  const keys = options.keys ?? new CountingKeyProvider();
+  const logger = new MemoryLogger();
+  const clock = options.clock ?? new FakeClock(new Date());
+  const { app, vault, keys: cached } = assemble(
+    {
+      vault: { maxVersions: options.maxVersions ?? 10, rotationDays: options.rotationDays ?? 30, maxWriteAttempts: 60 },
+      keyCache: { maxAgeSeconds: 0, maxEntries: 1000, maxUses: 10_000, ...options.keyCache },
+    },
+    { keys, store, policy: options.policy ?? adminPolicy(ADMIN), logger, authenticate: testAuthenticator, clock },
+  );
+  const as = (principal: string = ADMIN) => ({
+    put: (path: string, body: unknown) => request(app).put(path).set('x-test-principal', principal).set('content-type', 'application/json').send(JSON.stringify(body)),
+    post: (path: string, body: unknown = {}) => request(app).post(path).set('x-test-principal', principal).set('content-type', 'application/json').send(JSON.stringify(body)),
+    get: (path: string) => request(app).get(path).set('x-test-principal', principal),
+    delete: (path: string) => request(app).delete(path).set('x-test-principal', principal),
+  });
+  /** Every attribute of every item, raw: what a stolen table would hold. */
+  const scan = async () => {
+    const out = await shared.client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
+    return out.Items ?? [];
+  };
+  return { app, vault, store, keys, cachedKeys: cached, logger, clock, tableName, client: shared.client, as, scan };
+}
+
+/** All bytes stored in an item, for searching a raw table for plaintext. */
+export function itemBytes(item: Record<string, AttributeValue>): Buffer {
+  const parts: Buffer[] = [];
+  const walk = (value: AttributeValue) => {
+    if (value.S !== undefined) parts.push(Buffer.from(value.S));
+    if (value.B !== undefined) parts.push(Buffer.from(value.B));
+    if (value.N !== undefined) parts.push(Buffer.from(value.N));
+    if (value.M) Object.values(value.M).forEach(walk);
+    if (value.L) value.L.forEach(walk);
+  };
+  for (const [name, value] of Object.entries(item)) {
+    parts.push(Buffer.from(name));
+    walk(value);
+  }
+  return Buffer.concat(parts);
+}
