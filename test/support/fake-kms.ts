@@ -19,20 +19,34 @@ export class FakeKms {
   readonly masters = new Map<string, Buffer>([[KEY_ARN, randomBytes(32)], [NEW_KEY_ARN, randomBytes(32)]]);
   readonly disabled = new Set<string>();
   current = KEY_ARN;
+  /** Errors the next calls of a command throw, in order, before behaving normally again. */
+  readonly faults = new Map<string, Error[]>();
+
+  failNext(command: 'GenerateDataKey' | 'Decrypt' | 'ReEncrypt', error: Error): void {
+    this.faults.set(command, [...(this.faults.get(command) ?? []), error]);
+  }
+
+  private fault(command: string): void {
+    const next = this.faults.get(command)?.shift();
+    if (next) throw next;
+  }
 
   constructor() {
     this.mock = mockClient(this.client);
     this.mock.on(GenerateDataKeyCommand).callsFake((input: { KeyId: string; EncryptionContext: Record<string, string> }) => {
+      this.fault('GenerateDataKey');
       const arn = this.resolve(input.KeyId);
       const plaintext = randomBytes(32);
       return { KeyId: arn, Plaintext: new Uint8Array(plaintext), CiphertextBlob: this.wrap(arn, plaintext, input.EncryptionContext) };
     });
     this.mock.on(DecryptCommand).callsFake((input: { CiphertextBlob: Uint8Array; KeyId: string; EncryptionContext: Record<string, string> }) => {
+      this.fault('Decrypt');
       const { arn, key } = this.unwrap(Buffer.from(input.CiphertextBlob), input.EncryptionContext);
       if (input.KeyId && this.resolve(input.KeyId) !== arn) throw named('IncorrectKeyException');
       return { KeyId: arn, Plaintext: new Uint8Array(key) };
     });
     this.mock.on(ReEncryptCommand).callsFake((input: { CiphertextBlob: Uint8Array; SourceKeyId: string; SourceEncryptionContext: Record<string, string>; DestinationKeyId: string; DestinationEncryptionContext: Record<string, string> }) => {
+      this.fault('ReEncrypt');
       const { arn, key } = this.unwrap(Buffer.from(input.CiphertextBlob), input.SourceEncryptionContext);
       if (this.resolve(input.SourceKeyId) !== arn) throw named('IncorrectKeyException');
       const destination = this.resolve(input.DestinationKeyId);
