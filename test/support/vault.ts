@@ -1,0 +1,24 @@
+import { adminPolicy, type Policy } from '../../src/core/policy';
+import type { KeyProvider } from '../../src/core/ports';
+import { Vault, type Caller } from '../../src/core/vault';
+import { ADMIN, CountingKeyProvider, FakeClock, MemoryAudit } from './fakes';
+import { MemorySecretStore } from './memory-store';
+
+/** A Vault over hand-written fakes: the core alone, no network. */
+export function coreVault(options: { keys?: KeyProvider; policy?: Policy; maxVersions?: number; rotationDays?: number; store?: MemorySecretStore; clock?: FakeClock } = {}) {
+  const store = options.store ?? new MemorySecretStore();
+  const keys = options.keys ?? new CountingKeyProvider();
+  const clock = options.clock ?? new FakeClock();
+  const audit = new MemoryAudit();
+  const vault = new Vault({
+    keys,
+    store,
+    policy: options.policy ?? adminPolicy(ADMIN),
+    audit,
+    clock,
+    settings: { maxVersions: options.maxVersions ?? 10, rotationDays: options.rotationDays ?? 30, maxWriteAttempts: 40 },
+    sleep: async () => undefined,
+  });
+  const admin: Caller = { principal: ADMIN, requestId: 'test-request' };
+  return { vault, store, keys, clock, audit, admin };
+}

@@ -1,0 +1,134 @@
+import { KmsKeyProvider } from '../../src/adapters/kms/kms-key-provider';
+import { LocalKeyProvider, localKeyId } from '../../src/adapters/local-keys/local-key-provider';
+import { randomBytes } from 'node:crypto';
+import { DependencyError, VersionConflictError } from '../../src/core/errors';
+import { FakeKms, KEY_ARN, NEW_KEY_ARN } from '../support/fake-kms';
+import { FakeClock } from '../support/fakes';
+import { MemorySecretStore } from '../support/memory-store';
+import { coreVault } from '../support/vault';
+
+const DAY = 86_400_000;
+
+describe('rotation-due report', () => {
+  async function listDue(t: ReturnType<typeof coreVault>, prefix = '') {
+    const paths: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await t.vault.list(t.admin, { prefix, limit: 100, rotationDue: true, ...(cursor && { cursor }) });
+      paths.push(...page.items.map((i) => i.path));
+      cursor = page.cursor;
+    } while (cursor);
+    return paths;
+  }
+
+  it('an age just under the period is not due; just over is', async () => {
+    const t = coreVault({ rotationDays: 30 });
+    await t.vault.put(t.admin, 'rot/a', { value: 'v' });
+    t.clock.advance(30 * DAY - 1);
+    expect(await listDue(t)).toEqual([]);
+    t.clock.advance(2);
+    expect(await listDue(t)).toEqual(['rot/a']);
+    expect((await t.vault.describe(t.admin, 'rot/a')).rotationDueAt).toBe(new Date(Date.parse('2026-01-01T00:00:00.000Z') + 30 * DAY).toISOString());
+  });
+
+  it('writing a new version resets the age; a per-secret override wins and sticks', async () => {
+    const t = coreVault({ rotationDays: 30 });
+    await t.vault.put(t.admin, 'rot/weekly', { value: 'v', rotationDays: 7 });
+    await t.vault.put(t.admin, 'rot/monthly', { value: 'v' });
+    t.clock.advance(7 * DAY + 1);
+    expect(await listDue(t)).toEqual(['rot/weekly']);
+    await t.vault.put(t.admin, 'rot/weekly', { value: 'rotated' });
+    expect(await listDue(t)).toEqual([]);
+    expect((await t.vault.describe(t.admin, 'rot/weekly')).rotationDays).toBe(7);
+    t.clock.advance(7 * DAY + 1);
+    expect(await listDue(t)).toEqual(['rot/weekly']);
+    t.clock.advance(16 * DAY);
+    expect((await listDue(t)).sort()).toEqual(['rot/monthly', 'rot/weekly']);
+    expect(await listDue(t, 'rot/m')).toEqual(['rot/monthly']);
+  });
+});
+
+describe('rewrap', () => {
+  it('moves every retained version to the new KMS key with ReEncrypt; all versions open and record it', async () => {
+    const kms = new FakeKms();
+    const store = new MemorySecretStore();
+    const clock = new FakeClock();
+    const before = coreVault({ keys: new KmsKeyProvider({ keyId: 'alias/vault', client: kms.client }), store, clock });
+    for (let i = 1; i <= 3; i++) await before.vault.put(before.admin, 'exchange-keys/u1/okx', { value: `v${i}` });
+    await before.vault.destroy(before.admin, 'exchange-keys/u1/okx', { versions: [1] });
+    kms.current = NEW_KEY_ARN;
+    const result = await before.vault.rewrap(before.admin, 'exchange-keys/u1/okx');
+    expect(result).toEqual({ path: 'exchange-keys/u1/okx', rewrapped: [2, 3], skipped: [], keyId: NEW_KEY_ARN });
+    expect(kms.calls('ReEncryptCommand')).toBe(2);
+    expect(kms.calls('DecryptCommand')).toBe(0);
+    const meta = await before.vault.describe(before.admin, 'exchange-keys/u1/okx');
+    expect(meta.versions.filter((v) => v.state !== 'destroyed').map((v) => v.kid)).toEqual([NEW_KEY_ARN, NEW_KEY_ARN]);
+    // With the old key disabled, every version still opens: each records the key that wraps it now.
+    kms.disabled.add(KEY_ARN);
+    await expect(before.vault.get(before.admin, 'exchange-keys/u1/okx', 2)).resolves.toMatchObject({ value: 'v2' });
+    await expect(before.vault.get(before.admin, 'exchange-keys/u1/okx')).resolves.toMatchObject({ value: 'v3' });
+    // A second run skips everything.
+    await expect(before.vault.rewrap(before.admin, 'exchange-keys/u1/okx')).resolves.toMatchObject({ rewrapped: [], skipped: [2, 3] });
+    kms.mock.restore();
+  });
+
+  it('versions still under the old key keep opening during the move', async () => {
+    const kms = new FakeKms();
+    const t = coreVault({ keys: new KmsKeyProvider({ keyId: 'alias/vault', client: kms.client }) });
+    await t.vault.put(t.admin, 'a/b', { value: 'old' });
+    kms.current = NEW_KEY_ARN;
+    await t.vault.put(t.admin, 'a/b', { value: 'new' });
+    const meta = await t.vault.describe(t.admin, 'a/b');
+    expect(meta.versions.map((v) => v.kid)).toEqual([KEY_ARN, NEW_KEY_ARN]);
+    await expect(t.vault.get(t.admin, 'a/b', 1)).resolves.toMatchObject({ value: 'old' });
+    await expect(t.vault.get(t.admin, 'a/b', 2)).resolves.toMatchObject({ value: 'new' });
+    kms.mock.restore();
+  });
+
+  it('a failed ReEncrypt leaves the secret unchanged and openable; a rerun finishes', async () => {
+    const kms = new FakeKms();
+    const t = coreVault({ keys: new KmsKeyProvider({ keyId: 'alias/vault', client: kms.client }) });
+    for (let i = 1; i <= 3; i++) await t.vault.put(t.admin, 'a/b', { value: `v${i}` });
+    kms.current = NEW_KEY_ARN;
+    kms.failNext('ReEncrypt', Object.assign(new Error('x'), { name: 'ReEncryptPad', $metadata: {} }));
+    kms.failNext('ReEncrypt', Object.assign(new Error('x'), { name: 'ThrottlingException', $metadata: {} }));
+    // First call fails at the first version, second at its first version again.
+    await expect(t.vault.rewrap(t.admin, 'a/b')).rejects.toThrow(DependencyError);
+    await expect(t.vault.rewrap(t.admin, 'a/b')).rejects.toThrow(DependencyError);
+    for (let v = 1; v <= 3; v++) await expect(t.vault.get(t.admin, 'a/b', v)).resolves.toMatchObject({ value: `v${v}` });
+    await expect(t.vault.rewrap(t.admin, 'a/b')).resolves.toMatchObject({ rewrapped: [1, 2, 3] });
+    for (let v = 1; v <= 3; v++) await expect(t.vault.get(t.admin, 'a/b', v)).resolves.toMatchObject({ value: `v${v}` });
+    kms.mock.restore();
+  });
+
+  it('a rewrap racing a write loses on rev and changes nothing in the HEAD', async () => {
+    const kms = new FakeKms();
+    const t = coreVault({ keys: new KmsKeyProvider({ keyId: 'alias/vault', client: kms.client }) });
+    await t.vault.put(t.admin, 'a/b', { value: 'v1' });
+    kms.current = NEW_KEY_ARN;
+    const realReplace = t.store.replaceHead.bind(t.store);
+    t.store.replaceHead = async (head, rev) => {
+      t.store.replaceHead = realReplace;
+      await t.vault.put(t.admin, 'a/b', { value: 'v2' });
+      return realReplace(head, rev);
+    };
+    await expect(t.vault.rewrap(t.admin, 'a/b')).rejects.toThrow(VersionConflictError);
+    await expect(t.vault.get(t.admin, 'a/b')).resolves.toMatchObject({ version: 2, value: 'v2' });
+    await expect(t.vault.get(t.admin, 'a/b', 1)).resolves.toMatchObject({ value: 'v1' });
+    kms.mock.restore();
+  });
+
+  it('the LocalKeyProvider rewraps to a new master key the same way', async () => {
+    const oldMaster = randomBytes(32);
+    const newMaster = randomBytes(32);
+    const store = new MemorySecretStore();
+    const before = coreVault({ keys: new LocalKeyProvider(oldMaster), store });
+    await before.vault.put(before.admin, 'a/b', { value: 'v1' });
+    await before.vault.put(before.admin, 'a/b', { value: 'v2' });
+    const during = coreVault({ keys: new LocalKeyProvider(newMaster, [oldMaster]), store });
+    await expect(during.vault.rewrap(during.admin, 'a/b')).resolves.toMatchObject({ rewrapped: [1, 2], keyId: localKeyId(newMaster) });
+    const after = coreVault({ keys: new LocalKeyProvider(newMaster), store });
+    await expect(after.vault.get(after.admin, 'a/b', 1)).resolves.toMatchObject({ value: 'v1' });
+    await expect(after.vault.get(after.admin, 'a/b', 2)).resolves.toMatchObject({ value: 'v2' });
+  });
+});
