@@ -35,25 +35,33 @@ export interface RunningVault {
  */
 export async function startServer(env: NodeJS.ProcessEnv, logger: Logger = stdoutLogger): Promise<RunningVault> {
   const config = loadConfig(env);
-  const closers: Array<() => Promise<void>> = [];
-  let keys: KeyProvider;
-  let store: SecretStore;
-  if (config.mode === 'embedded') {
-    const dynamo = await startDynalite(join(config.dataDir, 'dynamodb'));
-    closers.push(dynamo.close);
-    await ensureTable(dynamo.client, config.tableName);
-    store = new DynamoDbSecretStore({ client: dynamo.client, tableName: config.tableName });
-    keys = LocalKeyProvider.fromDirectory(config.dataDir);
-  } else {
-    const client = new DynamoDBClient({ region: config.region, maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } });
-    closers.push(async () => client.destroy());
-    store = new DynamoDbSecretStore({ client, tableName: config.tableName });
-    keys = new KmsKeyProvider({ keyId: config.kmsKeyId!, clientConfig: kmsClientConfig({ region: config.region }) });
-  }
+  // Local files first (master key, credentials): a refused file stops start-up before any
+  // server or socket exists.
+  const keys: KeyProvider =
+    config.mode === 'embedded'
+      ? LocalKeyProvider.fromDirectory(config.dataDir)
+      : new KmsKeyProvider({ keyId: config.kmsKeyId!, clientConfig: kmsClientConfig({ region: config.region }) });
   const createdCredential = !existsSync(config.sigv4.credentialsFile);
   if (createdCredential) createCredentialsFile(config.sigv4.credentialsFile, LOCAL_ADMIN);
   const credentials = loadCredentialsFile(config.sigv4.credentialsFile);
   const credential = [...credentials.values()][0]!;
+  const closers: Array<() => Promise<void>> = [];
+  let store: SecretStore;
+  if (config.mode === 'embedded') {
+    const dynamo = await startDynalite(join(config.dataDir, 'dynamodb'));
+    closers.push(dynamo.close);
+    try {
+      await ensureTable(dynamo.client, config.tableName);
+    } catch (error) {
+      await dynamo.close();
+      throw error;
+    }
+    store = new DynamoDbSecretStore({ client: dynamo.client, tableName: config.tableName });
+  } else {
+    const client = new DynamoDBClient({ region: config.region, maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } });
+    closers.push(async () => client.destroy());
+    store = new DynamoDbSecretStore({ client, tableName: config.tableName });
+  }
   const { app } = assemble(config, {
     keys,
     store,
@@ -61,10 +69,16 @@ export async function startServer(env: NodeJS.ProcessEnv, logger: Logger = stdou
     logger,
     authenticate: sigv4Authenticator({ lookup: (id) => credentials.get(id), region: config.sigv4.region, service: config.sigv4.service }),
   });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
-  });
+  let server: Server;
+  try {
+    server = await new Promise((resolve, reject) => {
+      const s = app.listen(config.port, config.host, () => resolve(s));
+      s.once('error', reject);
+    });
+  } catch (error) {
+    for (const close of closers.reverse()) await close();
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
