@@ -47,6 +47,8 @@ const schema = z.object({
   VAULT_SIGV4_SERVICE: z.string().min(1).default('execute-api'),
   /** SigV4 credentials file (embedded mode and non-Lambda deployments). */
   VAULT_CREDENTIALS_FILE: z.string().min(1).optional(),
+  /** The principal `npm run rewrap` acts as (its policy needs admin on the paths it walks). */
+  VAULT_OPERATOR_PRINCIPAL: z.string().min(1).optional(),
   /** Set by the Lambda runtime. */
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });

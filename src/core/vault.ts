@@ -106,15 +106,17 @@ export class Vault {
     const plaintext = Buffer.from(JSON.stringify(input.value), 'utf8');
     try {
       if (plaintext.length > MAX_VALUE_BYTES) throw new TooLargeError(`value is larger than ${MAX_VALUE_BYTES} bytes of JSON`);
-      let copied: number | undefined;
+      let copied: { version: number; envelope: Envelope } | undefined;
       for (let attempt = 1; ; attempt++) {
         const head = await this.deps.store.getHead(path);
-        if (copied !== undefined) await this.discardStaleCopy(path, copied, head);
+        if (copied !== undefined) await this.reconcileCopy(path, copied, head);
         copied = undefined;
         this.checkCas(head, input.cas);
         // Preserve the current version before the HEAD moves on. An item already present is
         // the same committed envelope (or a tombstone of a destroyed one), so it counts as done.
-        if (head?.envelope && (await this.deps.store.putVersion(path, head.version, head.envelope))) copied = head.version;
+        if (head?.envelope && (await this.deps.store.putVersion(path, head.version, head.envelope))) {
+          copied = { version: head.version, envelope: head.envelope };
+        }
         const next = this.nextHead(caller, path, head, input);
         next.envelope = await seal(this.deps.keys, plaintext, contextFor(path, next.version));
         next.versions[next.versions.length - 1]!.kid = next.envelope.kid;
@@ -326,14 +328,18 @@ export class Vault {
   }
 
   /**
-   * A writer that copied V#n and then lost the race may have restored an envelope that a
-   * concurrent destroy or retention had just removed. If the fresh HEAD no longer holds
-   * version n as live, the copy goes again.
+   * A writer that copied V#n from a HEAD it read, then lost the race, may have stored an
+   * envelope the winner has since changed: a destroy or retention removed the version (the
+   * copy goes again), or a rewrap moved the current version to a new key (the copy must
+   * follow, or the summary would name a key the stored item is not under).
    */
-  private async discardStaleCopy(path: string, version: number, head: SecretHead | undefined): Promise<void> {
-    const summary = head?.versions.find((v) => v.version === version);
-    if (!summary) await this.deps.store.removeVersion(path, version);
-    else if (summary.state === 'destroyed') await this.deps.store.eraseVersion(path, version);
+  private async reconcileCopy(path: string, copied: { version: number; envelope: Envelope }, head: SecretHead | undefined): Promise<void> {
+    const summary = head?.versions.find((v) => v.version === copied.version);
+    if (!summary) await this.deps.store.removeVersion(path, copied.version);
+    else if (summary.state === 'destroyed') await this.deps.store.eraseVersion(path, copied.version);
+    else if (head!.version === copied.version && head!.envelope && !head!.envelope.edk.equals(copied.envelope.edk)) {
+      await this.deps.store.replaceVersionEnvelope(path, copied.version, head!.envelope, copied.envelope.edk);
+    }
   }
 
   private checkCas(head: SecretHead | undefined, cas: number | undefined): void {

@@ -132,3 +132,30 @@ describe('rewrap', () => {
     await expect(after.vault.get(after.admin, 'a/b', 2)).resolves.toMatchObject({ value: 'v2' });
   });
 });
+
+describe('a write racing a rewrap', () => {
+  it('leaves the copied version under the key its summary names', async () => {
+    const kms = new FakeKms();
+    const t = coreVault({ keys: new KmsKeyProvider({ keyId: 'alias/vault', client: kms.client }) });
+    await t.vault.put(t.admin, 'race/rewrap', { value: 'v1' });
+    kms.current = NEW_KEY_ARN;
+    // The writer reads HEAD (v1 under the old key); a rewrap commits before the writer copies.
+    const realGetHead = t.store.getHead.bind(t.store);
+    let raced = false;
+    t.store.getHead = async (path: string) => {
+      const head = await realGetHead(path);
+      if (!raced) {
+        raced = true;
+        await t.vault.rewrap(t.admin, 'race/rewrap');
+      }
+      return head;
+    };
+    await t.vault.put(t.admin, 'race/rewrap', { value: 'v2' });
+    const meta = await t.vault.describe(t.admin, 'race/rewrap');
+    expect(meta.versions.map((v) => v.kid)).toEqual([NEW_KEY_ARN, NEW_KEY_ARN]);
+    expect((await t.store.getVersion('race/rewrap', 1))!.kid).toBe(NEW_KEY_ARN);
+    kms.disabled.add(KEY_ARN);
+    await expect(t.vault.get(t.admin, 'race/rewrap', 1)).resolves.toMatchObject({ value: 'v1' });
+    kms.mock.restore();
+  });
+});

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
@@ -15,7 +16,10 @@ export interface EmbeddedDynamo {
  * embedded mode exercises the same adapter as production.
  */
 export async function startDynalite(path?: string): Promise<EmbeddedDynamo> {
-  if (path) mkdirSync(path, { recursive: true, mode: 0o700 });
+  if (path) {
+    await assertStoreFree(path);
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+  }
   const server = dynalite({ ...(path && { path }), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -39,3 +43,44 @@ export async function startDynalite(path?: string): Promise<EmbeddedDynamo> {
     },
   };
 }
+
+/** dynalite's LevelDB store is locked by the process that opened it (usually `npm start`). */
+export class StoreInUseError extends Error {
+  constructor(readonly dir: string) {
+    super(`the embedded store ${dir} is open in another process: stop \`npm start\` first (dynalite's on-disk store can be opened by one process at a time)`);
+    this.name = 'StoreInUseError';
+  }
+}
+
+export function isLockError(error: unknown): boolean {
+  for (let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.code === 'LEVEL_LOCKED') return true;
+    if (typeof e.message === 'string' && /\block\b.*\bLOCK\b|Resource temporarily unavailable/.test(e.message)) return true;
+  }
+  return false;
+}
+
+/**
+ * Opens dynalite's LevelDB directory for a moment to find out whether another process holds
+ * it. dynalite itself only reports the lock later as an uncaught "Database is closed" from
+ * inside a request, which cannot be told apart or caught cleanly; probing first can. Uses the
+ * `level` package dynalite itself depends on.
+ */
+export async function assertStoreFree(dir: string): Promise<void> {
+  if (!existsSync(dir)) return;
+  let Level: new (location: string) => { open(options?: { createIfMissing?: boolean }): Promise<void>; close(): Promise<void> };
+  try {
+    Level = createRequire(require.resolve('dynalite'))('level').Level;
+  } catch {
+    return; // cannot probe; dynalite will fail later with an uncaught error
+  }
+  const db = new Level(dir);
+  try {
+    await db.open({ createIfMissing: false });
+  } catch (error) {
+    if (isLockError(error)) throw new StoreInUseError(dir);
+    return; // not a store yet, or damaged: let dynalite create or report it
+  }
+  await db.close();
+}
+

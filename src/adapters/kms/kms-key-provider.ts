@@ -3,6 +3,8 @@ import { IntegrityError } from '../../core/errors';
 import type { DataKey, EncryptionContext, KeyProvider } from '../../core/ports';
 import { mapKmsError } from './errors';
 
+const RESOLVE_TTL_MS = 60_000;
+
 export type KmsKeyProviderOptions =
   | { keyId: string; client: KMSClient; clientConfig?: never }
   | { keyId: string; clientConfig?: KMSClientConfig; client?: never };
@@ -19,6 +21,7 @@ export function kmsClientConfig(overrides: KMSClientConfig = {}): KMSClientConfi
 export class KmsKeyProvider implements KeyProvider {
   private readonly keyId: string;
   private readonly client: KMSClient;
+  private resolved: { arn: string; until: number } | undefined;
 
   constructor(options: KmsKeyProviderOptions) {
     this.keyId = options.keyId;
@@ -26,9 +29,14 @@ export class KmsKeyProvider implements KeyProvider {
   }
 
   async currentKeyId(): Promise<string> {
-    // An alias may have been re-pointed to a new key: resolve it now rather than trust a cache.
+    // An alias may be re-pointed to a new key, so it is resolved again after a minute: a
+    // rewrap run then needs one DescribeKey a minute, not one per secret. A stale answer only
+    // makes rewrap skip work a rerun picks up; it never affects what opens.
+    const now = Date.now();
+    if (this.resolved && this.resolved.until > now) return this.resolved.arn;
     const out = await this.call(() => this.client.send(new DescribeKeyCommand({ KeyId: this.keyId })));
     if (!out.KeyMetadata?.Arn) throw new IntegrityError('kms did not describe the key');
+    this.resolved = { arn: out.KeyMetadata.Arn, until: now + RESOLVE_TTL_MS };
     return out.KeyMetadata.Arn;
   }
 

@@ -1,0 +1,370 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { closeSync, fchmodSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { AuthenticationError } from '../../core/errors';
+import { normalisePrincipal } from '../../core/principal';
+
+export interface Credential {
+  accessKeyId: string;
+  secretAccessKey: string;
+  principal: string;
+}
+
+export interface SigV4VerifierOptions {
+  lookup: (accessKeyId: string) => Credential | undefined;
+  /** Credential scope region that must match. */
+  region: string;
+  /** Credential scope service; default 'execute-api'. */
+  service?: string;
+  /** Largest allowed distance between X-Amz-Date and now, either direction; default 5 minutes. */
+  maxSkewMs?: number;
+  now?: () => Date;
+}
+
+export interface IncomingSignedRequest {
+  method: string;
+  /** Raw path as received (not decoded), without the query. */
+  path: string;
+  /** Raw query string without '?', '' if none. */
+  query: string;
+  /** Node `IncomingMessage.headers` (lower-case names). */
+  headers: Record<string, string | string[] | undefined>;
+  /** Raw body bytes; an empty buffer if none. */
+  body: Buffer;
+}
+
+const ALGORITHM = 'AWS4-HMAC-SHA256';
+const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+const ACCESS_KEY_ID = /^[A-Za-z0-9]{1,128}$/;
+const SIGNATURE = /^[0-9a-f]{64}$/;
+
+interface ParsedAuthorization {
+  accessKeyId: string;
+  scopeDate: string;
+  region: string;
+  service: string;
+  signedHeaders: string[];
+  signature: string;
+}
+
+/**
+ * Verifies an AWS SigV4 `Authorization` header over the request exactly as received.
+ *
+ * The payload hash is always computed from the body bytes, never taken from
+ * `x-amz-content-sha256`, so a signature can only ever cover the body that was actually sent.
+ * The path may be signed double-encoded (AWS SDKs) or as sent (curl), the query sorted and
+ * encoded (SigV4 spec) or as sent (curl 7.x).
+ *
+ * @returns the caller's principal and access key id.
+ * @throws AuthenticationError on any failure; `reason` names the failed check for logs only.
+ */
+export function verifySigV4(
+  req: IncomingSignedRequest,
+  opts: SigV4VerifierOptions,
+): { principal: string; accessKeyId: string } {
+  const service = opts.service ?? 'execute-api';
+  const maxSkewMs = opts.maxSkewMs ?? 5 * 60 * 1000;
+  const now = (opts.now ?? (() => new Date()))();
+
+  const auth = parseAuthorization(singleHeader(req.headers, 'authorization'));
+
+  const amzDate = singleHeader(req.headers, 'x-amz-date');
+  if (amzDate === undefined) throw new AuthenticationError('x-amz-date header missing');
+  const signedAt = parseAmzDate(amzDate);
+  if (Math.abs(now.getTime() - signedAt.getTime()) > maxSkewMs) {
+    throw new AuthenticationError('x-amz-date outside the allowed clock skew');
+  }
+  if (auth.scopeDate !== amzDate.slice(0, 8)) {
+    throw new AuthenticationError('credential scope date does not match x-amz-date');
+  }
+  if (auth.region !== opts.region) throw new AuthenticationError('credential scope region mismatch');
+  if (auth.service !== service) throw new AuthenticationError('credential scope service mismatch');
+  // Without these two signed, a signature could be replayed to another host or at another time.
+  if (!auth.signedHeaders.includes('host') || !auth.signedHeaders.includes('x-amz-date')) {
+    throw new AuthenticationError('host and x-amz-date must both be signed');
+  }
+
+  const payloadHash = createHash('sha256').update(req.body).digest('hex');
+  const canonicalHeaders = auth.signedHeaders.map((name) => {
+    const value = req.headers[name];
+    if (value === undefined) throw new AuthenticationError(`signed header ${name} is absent`);
+    const values = Array.isArray(value) ? value : [value];
+    return `${name}:${values.map(trimAll).join(',')}\n`;
+  });
+  if (auth.signedHeaders.includes('x-amz-content-sha256')) {
+    if (singleHeader(req.headers, 'x-amz-content-sha256') !== payloadHash) {
+      throw new AuthenticationError('x-amz-content-sha256 does not match the body');
+    }
+  }
+
+  const credential = opts.lookup(auth.accessKeyId);
+  if (credential === undefined || credential.accessKeyId !== auth.accessKeyId) {
+    throw new AuthenticationError('unknown access key');
+  }
+
+  const scope = `${auth.scopeDate}/${auth.region}/${auth.service}/aws4_request`;
+  const signingKey = deriveSigningKey(credential.secretAccessKey, auth.scopeDate, auth.region, auth.service);
+  const presented = Buffer.from(auth.signature, 'hex');
+
+  // Every candidate is a signature by the key holder over this same request: the SDK's
+  // double-encoded path or the path as sent, the sorted canonical query or the query as sent
+  // (curl before 8.x signs the query exactly as typed, unsorted).
+  const paths = new Set([doubleEncodedPath(req.path), req.path]);
+  const queries = new Set([canonicalQuery(req.query), req.query]);
+  let matched = false;
+  for (const path of paths) {
+    for (const query of queries) {
+      const canonicalRequest = [
+        req.method,
+        path,
+        query,
+        canonicalHeaders.join(''),
+        auth.signedHeaders.join(';'),
+        payloadHash,
+      ].join('\n');
+      const stringToSign = [ALGORITHM, amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
+      const expected = createHmac('sha256', signingKey).update(stringToSign).digest();
+      // Evaluate every candidate so timing does not reveal which form matched.
+      if (timingSafeEqual(expected, presented)) matched = true;
+    }
+  }
+  if (!matched) throw new AuthenticationError('signature mismatch');
+
+  return { principal: credential.principal, accessKeyId: credential.accessKeyId };
+}
+
+function singleHeader(headers: IncomingSignedRequest['headers'], name: string): string | undefined {
+  const value = headers[name];
+  if (Array.isArray(value)) {
+    if (value.length !== 1) throw new AuthenticationError(`header ${name} repeated`);
+    return value[0];
+  }
+  return value;
+}
+
+function parseAuthorization(header: string | undefined): ParsedAuthorization {
+  if (header === undefined) throw new AuthenticationError('authorization header missing');
+  const prefix = `${ALGORITHM} `;
+  if (!header.startsWith(prefix)) throw new AuthenticationError('authorization is not AWS4-HMAC-SHA256');
+
+  const fields = new Map<string, string>();
+  for (const part of header.slice(prefix.length).split(',')) {
+    const match = /^\s*(Credential|SignedHeaders|Signature)=(\S+)\s*$/.exec(part);
+    if (!match || fields.has(match[1]!)) throw new AuthenticationError('malformed authorization header');
+    fields.set(match[1]!, match[2]!);
+  }
+  const credential = fields.get('Credential');
+  const signedHeaders = fields.get('SignedHeaders');
+  const signature = fields.get('Signature');
+  if (credential === undefined || signedHeaders === undefined || signature === undefined) {
+    throw new AuthenticationError('malformed authorization header');
+  }
+
+  const scope = credential.split('/');
+  const [accessKeyId, scopeDate, region, service, terminator] = scope;
+  if (
+    scope.length !== 5 ||
+    !ACCESS_KEY_ID.test(accessKeyId!) ||
+    !/^\d{8}$/.test(scopeDate!) ||
+    !region ||
+    !service ||
+    terminator !== 'aws4_request'
+  ) {
+    throw new AuthenticationError('malformed credential scope');
+  }
+
+  const names = signedHeaders.split(';');
+  if (names.some((n) => !HEADER_NAME.test(n)) || new Set(names).size !== names.length) {
+    throw new AuthenticationError('malformed signed headers');
+  }
+  if (!SIGNATURE.test(signature)) throw new AuthenticationError('malformed signature');
+
+  return {
+    accessKeyId: accessKeyId!,
+    scopeDate: scopeDate!,
+    region: region,
+    service: service,
+    signedHeaders: [...names].sort(),
+    signature,
+  };
+}
+
+function parseAmzDate(value: string): Date {
+  const m = AMZ_DATE.exec(value);
+  if (!m) throw new AuthenticationError('malformed x-amz-date');
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  // Date.UTC silently rolls over (month 13, hour 25); a real timestamp survives the round trip.
+  if (date.toISOString().replace(/[-:]|\.\d{3}/g, '') !== value) {
+    throw new AuthenticationError('malformed x-amz-date');
+  }
+  return date;
+}
+
+function trimAll(value: string): string {
+  return value.replace(/[ \t]+/g, ' ').replace(/^ | $/g, '');
+}
+
+/** RFC 3986 encoding as SigV4 wants it: everything but unreserved characters is %XX. */
+function uriEncode(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function decode(component: string): string {
+  try {
+    // '+' is decoded as a space because that is how the HTTP layer's query parser reads it;
+    // otherwise one signature would cover two queries the application sees differently.
+    return decodeURIComponent(component.replace(/\+/g, ' '));
+  } catch (cause) {
+    throw new AuthenticationError('malformed percent-encoding in query', { cause });
+  }
+}
+
+function canonicalQuery(raw: string): string {
+  if (raw === '') return '';
+  const pairs = raw
+    .split('&')
+    .filter((part) => part !== '')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      const key = eq === -1 ? part : part.slice(0, eq);
+      const value = eq === -1 ? '' : part.slice(eq + 1);
+      return [uriEncode(decode(key)), uriEncode(decode(value))] as const;
+    });
+  pairs.sort(([ak, av], [bk, bv]) => (ak < bk ? -1 : ak > bk ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
+  return pairs.map(([k, v]) => `${k}=${v}`).join('&');
+}
+
+/**
+ * Each segment of the wire path encoded once more, as SDK signers do for non-S3 services.
+ * Unlike @smithy/signature-v4, empty and dot segments are not normalised away: that would let
+ * one signature cover several raw paths the router may read differently.
+ */
+function doubleEncodedPath(path: string): string {
+  return path.split('/').map(uriEncode).join('/');
+}
+
+function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+function deriveSigningKey(secret: string, date: string, region: string, service: string): Buffer {
+  let key: Buffer = createHmac('sha256', `AWS4${secret}`).update(date).digest();
+  for (const part of [region, service, 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
+  return key;
+}
+
+const credentialSchema = z.object({
+  accessKeyId: z.string().regex(/^[A-Za-z0-9]{16,128}$/, 'must be 16-128 letters or digits'),
+  secretAccessKey: z.string().min(16, 'must be at least 16 characters'),
+  principal: z.string().refine(isPrincipalArn, 'must be an IAM role or user ARN'),
+});
+const credentialsFileSchema = z.object({ credentials: z.array(credentialSchema) });
+
+// Checked at load time: a principal the authenticator cannot normalise would fail every request.
+function isPrincipalArn(arn: string): boolean {
+  try {
+    normalisePrincipal(arn);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface CredentialsFile {
+  credentials: Credential[];
+}
+
+/**
+ * Reads the local credentials file into a map keyed by access key id.
+ *
+ * @throws Error if the file is not a regular file, is accessible by group or others,
+ *   is not valid JSON of the {@link CredentialsFile} shape, or repeats an access key id.
+ */
+export function loadCredentialsFile(file: string): Map<string, Credential> {
+  const fd = openSync(file, 'r');
+  let text: string;
+  try {
+    // fstat on the open descriptor, so the mode checked is that of the file actually read.
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new Error(`credentials file ${file} is not a regular file`);
+    if ((stat.mode & 0o077) !== 0) {
+      const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
+      throw new Error(
+        `credentials file ${file} has mode ${mode}: it must not be readable or writable by group or others (chmod 600 it)`,
+      );
+    }
+    text = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new Error(`credentials file ${file} is not valid JSON`, { cause });
+  }
+  const parsed = credentialsFileSchema.safeParse(json);
+  if (!parsed.success) {
+    // Issue paths and messages only: the file holds secrets, so never echo its values.
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`credentials file ${file} is invalid: ${issues.join('; ')}`);
+  }
+
+  const map = new Map<string, Credential>();
+  for (const credential of parsed.data.credentials) {
+    if (map.has(credential.accessKeyId)) {
+      throw new Error(`credentials file ${file} repeats access key id ${credential.accessKeyId}`);
+    }
+    map.set(credential.accessKeyId, credential);
+  }
+  return map;
+}
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+function randomBase32(chars: number): string {
+  const bytes = randomBytes(chars);
+  let out = '';
+  for (const byte of bytes) out += BASE32[byte & 31];
+  return out;
+}
+
+/**
+ * Creates a credentials file holding one freshly generated credential for `principal`.
+ * The parent directory is created 0700 if missing and the file 0600; an existing file is
+ * never overwritten.
+ *
+ * @throws Error if the file already exists or `principal` is not an IAM role or user ARN.
+ */
+export function createCredentialsFile(file: string, principal: string): Credential {
+  if (!isPrincipalArn(principal)) throw new Error(`principal ${principal} is not an IAM role or user ARN`);
+  const credential: Credential = {
+    accessKeyId: `AKLV${randomBase32(16)}`,
+    secretAccessKey: randomBytes(30).toString('base64url'),
+    principal,
+  };
+  const content: CredentialsFile = { credentials: [credential] };
+
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o600);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new Error(`refusing to overwrite existing credentials file ${file}`, { cause });
+    }
+    throw cause;
+  }
+  try {
+    // The umask can only narrow the mode given to open; set it exactly anyway.
+    fchmodSync(fd, 0o600);
+    writeSync(fd, `${JSON.stringify(content, null, 2)}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return credential;
+}

@@ -1,0 +1,224 @@
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+
+export interface VaultCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface VaultClientOptions {
+  /** Base URL, e.g. 'https://vault.internal' or an API Gateway stage URL; any base path is kept. */
+  endpoint: string;
+  region: string;
+  /** Signing service name; default 'execute-api'. */
+  service?: string;
+  /** Default: the AWS SDK's Node.js provider chain (env, SSO, ini, process, web identity, ECS/EC2). */
+  credentials?: VaultCredentials | (() => Promise<VaultCredentials>);
+  fetch?: typeof fetch;
+}
+
+export interface VaultResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+/** A non-2xx answer from the vault, carrying its `{"error":{code,message,requestId}}` body. */
+export class VaultClientError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly requestId?: string;
+
+  constructor(status: number, code: string, message: string, requestId?: string) {
+    super(message);
+    this.name = 'VaultClientError';
+    this.status = status;
+    this.code = code;
+    if (requestId !== undefined) this.requestId = requestId;
+  }
+}
+
+type QueryValue = string | number | boolean | undefined;
+
+const SECRET_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+/** RFC 3986 encoding, the same one SigV4 canonicalises with, so wire and signed forms agree. */
+function uriEncode(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function secretPath(path: string): string {
+  // Empty or dot segments would be rewritten by URL parsing or by the signer's normalisation,
+  // so the path signed would not be the path the server routes on.
+  if (!SECRET_PATH.test(path) || path.split('/').some((s) => s === '.' || s === '..')) {
+    throw new TypeError(`invalid secret path ${JSON.stringify(path)}`);
+  }
+  return path;
+}
+
+function queryString(params: Record<string, QueryValue>): string {
+  const parts = Object.entries(params)
+    .filter((entry): entry is [string, string | number | boolean] => entry[1] !== undefined)
+    .map(([k, v]) => `${uriEncode(k)}=${uriEncode(String(v))}`);
+  return parts.length > 0 ? `?${parts.join('&')}` : '';
+}
+
+/** SigV4-signing client for the vault's HTTP API. */
+export class VaultClient {
+  private readonly base: URL;
+  private readonly signer: SignatureV4;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: VaultClientOptions) {
+    this.base = new URL(options.endpoint);
+    this.fetchImpl = options.fetch ?? globalThis.fetch;
+    this.signer = new SignatureV4({
+      service: options.service ?? 'execute-api',
+      region: options.region,
+      credentials: options.credentials ?? nodeProviderChain(),
+      sha256: Hash.bind(null, 'sha256'),
+    });
+  }
+
+  /** Writes a new version. `cas` is the version the caller expects to be current (0: must not exist). */
+  async putSecret(
+    path: string,
+    value: string | Record<string, unknown>,
+    opts: { labels?: Record<string, string>; cas?: number; rotationDays?: number } = {},
+  ): Promise<any> {
+    const body = { value, labels: opts.labels, cas: opts.cas, rotationDays: opts.rotationDays };
+    return this.call('PUT', `/v1/secrets/${secretPath(path)}`, body);
+  }
+
+  /** Reads the current version, or `opts.version`. */
+  async getSecret(path: string, opts: { version?: number } = {}): Promise<any> {
+    return this.call('GET', `/v1/secrets/${secretPath(path)}${queryString({ version: opts.version })}`);
+  }
+
+  /** Reads metadata (versions, labels, rotation) without the value. */
+  async describeSecret(path: string): Promise<any> {
+    return this.call('GET', `/v1/metadata/${secretPath(path)}`);
+  }
+
+  /** Lists secret metadata, a page at a time; pass the returned cursor to continue. */
+  async listSecrets(opts: { prefix?: string; limit?: number; cursor?: string; rotationDue?: boolean } = {}): Promise<any> {
+    const query = queryString({
+      prefix: opts.prefix,
+      rotationDue: opts.rotationDue ? 'true' : undefined,
+      limit: opts.limit,
+      cursor: opts.cursor,
+    });
+    return this.call('GET', `/v1/metadata${query}`);
+  }
+
+  /** Soft-deletes `opts.versions`, or the current version if none are given. */
+  async deleteSecret(path: string, opts: { versions?: number[]; cas?: number } = {}): Promise<any> {
+    const query = queryString({ versions: opts.versions?.join(','), cas: opts.cas });
+    return this.call('DELETE', `/v1/secrets/${secretPath(path)}${query}`);
+  }
+
+  /** Restores soft-deleted versions. */
+  async undeleteSecret(path: string, versions: number[], opts: { cas?: number } = {}): Promise<any> {
+    return this.call('POST', `/v1/undelete/${secretPath(path)}`, { versions, cas: opts.cas });
+  }
+
+  /** Irreversibly destroys the ciphertext of the given versions. */
+  async destroySecret(path: string, versions: number[], opts: { cas?: number } = {}): Promise<any> {
+    return this.call('POST', `/v1/destroy/${secretPath(path)}`, { versions, cas: opts.cas });
+  }
+
+  /** Removes the secret and all its versions. */
+  async deleteMetadata(path: string, opts: { cas?: number } = {}): Promise<any> {
+    return this.call('DELETE', `/v1/metadata/${secretPath(path)}${queryString({ cas: opts.cas })}`);
+  }
+
+  /** Re-wraps every version's data key under the current KMS key. */
+  async rewrap(path: string): Promise<any> {
+    return this.call('POST', `/v1/rewrap/${secretPath(path)}`, {});
+  }
+
+  /**
+   * Sends one signed request and returns the response whatever its status (it does not throw on
+   * non-2xx). `pathAndQuery` is appended to the endpoint's base path; query values must already be
+   * percent-encoded. A `body` other than undefined is sent as JSON.
+   */
+  async request(method: string, pathAndQuery: string, body?: unknown): Promise<VaultResponse> {
+    const qIndex = pathAndQuery.indexOf('?');
+    const rawPath = qIndex === -1 ? pathAndQuery : pathAndQuery.slice(0, qIndex);
+    const rawQuery = qIndex === -1 ? '' : pathAndQuery.slice(qIndex + 1);
+
+    const url = new URL(this.base.href);
+    url.pathname = `${this.base.pathname.replace(/\/+$/, '')}${rawPath}`;
+    // Re-encode from the decoded pairs so the bytes sent are exactly what the signer canonicalises.
+    const query: Record<string, string | string[]> = {};
+    const wire: string[] = [];
+    for (const [key, value] of new URLSearchParams(rawQuery)) {
+      const existing = query[key];
+      query[key] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+      wire.push(`${uriEncode(key)}=${uriEncode(value)}`);
+    }
+    url.search = wire.length > 0 ? `?${wire.join('&')}` : '';
+
+    const headers: Record<string, string> = { host: url.host };
+    let payload: string | undefined;
+    if (body !== undefined) {
+      payload = JSON.stringify(body);
+      headers['content-type'] = 'application/json';
+    }
+
+    const signed = await this.signer.sign(
+      new HttpRequest({
+        method: method.toUpperCase(),
+        protocol: url.protocol,
+        hostname: url.hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
+        path: url.pathname,
+        query,
+        headers,
+        ...(payload !== undefined ? { body: payload } : {}),
+      }),
+    );
+
+    // fetch derives Host from the URL itself (the same value that was signed).
+    const { host: _host, ...sendHeaders } = signed.headers;
+    const response = await this.fetchImpl(url, {
+      method: method.toUpperCase(),
+      headers: sendHeaders,
+      ...(payload !== undefined ? { body: payload } : {}),
+    });
+    const text = await response.text();
+    let parsed: any = text === '' ? undefined : text;
+    if (text !== '' && /\bjson\b/i.test(response.headers.get('content-type') ?? '')) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // Leave the raw text: a malformed body is still worth surfacing to the caller.
+      }
+    }
+    return { status: response.status, headers: response.headers, body: parsed };
+  }
+
+  private async call(method: string, pathAndQuery: string, body?: unknown): Promise<any> {
+    const res = await this.request(method, pathAndQuery, body);
+    if (res.status >= 200 && res.status < 300) return res.body;
+    const error = typeof res.body === 'object' && res.body !== null ? res.body.error : undefined;
+    const code = typeof error?.code === 'string' ? error.code : `http_${res.status}`;
+    const message = typeof error?.message === 'string' ? error.message : `vault answered HTTP ${res.status}`;
+    const requestId = typeof error?.requestId === 'string' ? error.requestId : res.headers.get('x-request-id') ?? undefined;
+    throw new VaultClientError(res.status, code, message, requestId);
+  }
+}
+
+/** Loaded on first use so clients given static credentials never pull in the whole chain. */
+function nodeProviderChain(): () => Promise<VaultCredentials> {
+  let chain: (() => Promise<VaultCredentials>) | undefined;
+  return async () => {
+    if (!chain) {
+      const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+      chain = defaultProvider();
+    }
+    return chain();
+  };
+}
