@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import serverlessExpress, { getCurrentInvoke } from '@codegenie/serverless-express';
 import { lambdaAuthenticator } from './adapters/auth/lambda-identity';
 import { DynamoDbSecretStore } from './adapters/dynamodb/dynamodb-secret-store';
+import { dynamoClientConfig } from './adapters/dynamodb/table';
 import { stdoutLogger } from './adapters/http/logger';
 import { KmsKeyProvider, kmsClientConfig } from './adapters/kms/kms-key-provider';
 import { loadConfig } from './config';
@@ -16,7 +17,7 @@ type Handler = (event: unknown, context: unknown) => Promise<unknown>;
  */
 function build(): Handler {
   const config = loadConfig({ ...process.env, AWS_LAMBDA_FUNCTION_NAME: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'kms-vault' });
-  const dynamo = new DynamoDBClient({ region: config.region, maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } });
+  const dynamo = new DynamoDBClient(dynamoClientConfig(config.region));
   const { app } = assemble(config, {
     keys: new KmsKeyProvider({ keyId: config.kmsKeyId!, clientConfig: kmsClientConfig({ region: config.region }) }),
     store: new DynamoDbSecretStore({ client: dynamo, tableName: config.tableName }),

@@ -7,7 +7,7 @@ import { createCredentialsFile, loadCredentialsFile, type Credential } from './a
 import { sigv4Authenticator } from './adapters/auth/sigv4-authenticator';
 import { DynamoDbSecretStore } from './adapters/dynamodb/dynamodb-secret-store';
 import { startDynalite } from './adapters/dynamodb/embedded-dynalite';
-import { ensureTable } from './adapters/dynamodb/table';
+import { dynamoClientConfig, ensureTable } from './adapters/dynamodb/table';
 import { stdoutLogger, type Logger } from './adapters/http/logger';
 import { KmsKeyProvider, kmsClientConfig } from './adapters/kms/kms-key-provider';
 import { LocalKeyProvider } from './adapters/local-keys/local-key-provider';
@@ -58,7 +58,7 @@ export async function startServer(env: NodeJS.ProcessEnv, logger: Logger = stdou
     }
     store = new DynamoDbSecretStore({ client: dynamo.client, tableName: config.tableName });
   } else {
-    const client = new DynamoDBClient({ region: config.region, maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } });
+    const client = new DynamoDBClient(dynamoClientConfig(config.region));
     closers.push(async () => client.destroy());
     store = new DynamoDbSecretStore({ client, tableName: config.tableName });
   }

@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbSecretStore } from '../adapters/dynamodb/dynamodb-secret-store';
 import { assertStoreFree, isLockError, startDynalite, StoreInUseError } from '../adapters/dynamodb/embedded-dynalite';
-import { ensureTable } from '../adapters/dynamodb/table';
+import { dynamoClientConfig, ensureTable } from '../adapters/dynamodb/table';
 import type { Logger } from '../adapters/http/logger';
 import { KmsKeyProvider, kmsClientConfig } from '../adapters/kms/kms-key-provider';
 import { LocalKeyProvider } from '../adapters/local-keys/local-key-provider';
@@ -379,7 +379,7 @@ async function buildVault(config: Config, auditLogger: Logger): Promise<Assemble
     keys = LocalKeyProvider.fromDirectory(config.dataDir);
     describe = `embedded mode, data in ${config.dataDir}/`;
   } else {
-    const client = new DynamoDBClient({ region: config.region, maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } });
+    const client = new DynamoDBClient(dynamoClientConfig(config.region));
     close = async () => client.destroy();
     store = new DynamoDbSecretStore({ client, tableName: config.tableName });
     keys = new KmsKeyProvider({ keyId: config.kmsKeyId!, clientConfig: kmsClientConfig({ region: config.region }) });

@@ -1,5 +1,5 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import type { CreateTableCommandInput, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 
 /** Sparse index over HEAD items in path order: listing by prefix. */
 export const PATH_INDEX = 'by-path';
@@ -50,4 +50,12 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   }
   await client.send(new CreateTableCommand(tableDefinition(tableName)));
   await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+}
+
+/**
+ * Client settings for the real service: bounded time per attempt so a hung DynamoDB becomes
+ * a 503 quickly instead of holding the request until Lambda's own timeout.
+ */
+export function dynamoClientConfig(region: string): DynamoDBClientConfig {
+  return { region, maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } };
 }
