@@ -250,9 +250,22 @@ function sha256Hex(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('hex');
 }
 
+/**
+ * Signing keys depend only on the secret, day, region and service, so each is derived once
+ * (four HMACs) and kept for the day; the cache is small, bounded and keyed by a hash so no
+ * secret is used as a map key.
+ */
+const signingKeys = new Map<string, Buffer>();
+const MAX_SIGNING_KEYS = 256;
+
 function deriveSigningKey(secret: string, date: string, region: string, service: string): Buffer {
+  const id = createHash('sha256').update(`${secret}\u0000${date}\u0000${region}\u0000${service}`).digest('base64');
+  const cached = signingKeys.get(id);
+  if (cached) return cached;
   let key: Buffer = createHmac('sha256', `AWS4${secret}`).update(date).digest();
   for (const part of [region, service, 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
+  if (signingKeys.size >= MAX_SIGNING_KEYS) signingKeys.delete(signingKeys.keys().next().value as string);
+  signingKeys.set(id, key);
   return key;
 }
 
