@@ -1,4 +1,3 @@
-import { encodeContext } from './envelope';
 import type { Clock, DataKey, EncryptionContext, KeyProvider } from './ports';
 
 export interface DataKeyCacheSettings {
@@ -59,7 +58,9 @@ export class CachingKeyProvider implements KeyProvider {
     if (this.settings.maxAgeSeconds <= 0 || this.settings.maxEntries <= 0) return this.inner.decryptDataKey(wrapped, keyId, context);
     const now = this.clock.now().getTime();
     this.sweep(now);
-    const id = `${keyId}\u0000${wrapped.toString('base64')}\u0000${encodeContext(context).toString('base64')}`;
+    // JSON is an unambiguous serialisation of the context; a different key order only costs a
+    // miss, never a wrong hit.
+    const id = `${keyId}\u0000${wrapped.toString('base64')}\u0000${JSON.stringify(context)}`;
     const hit = this.entries.get(id);
     if (hit && hit.expiresAt > now && hit.uses < this.settings.maxUses) {
       hit.uses += 1;
