@@ -212,11 +212,10 @@ export class Vault {
    * between leaves a version marked destroyed whose envelope the next destroy erases.
    */
   async destroy(caller: Caller, path: string, input: VersionsInput): Promise<SecretMetadata> {
-    const head = await this.transition(caller, 'destroy', path, input, (summary) => {
+    return this.transition(caller, 'destroy', path, input, (summary) => {
       summary.state = 'destroyed';
       delete summary.kid;
     });
-    return head;
   }
 
   /**
