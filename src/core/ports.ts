@@ -117,6 +117,8 @@ export interface SecretStore {
   listVersionItems(path: string): Promise<number[]>;
   /** One page of HEAD metadata in path order, from the sparse index. */
   list(query: ListQuery): Promise<ListPage>;
+  /** A cursor for `query` that resumes right after `item` (one of its results). */
+  cursorAfter(item: SecretMetadata, query: ListQuery): string;
 }
 
 /** Where decisions are recorded. */

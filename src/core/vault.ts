@@ -15,6 +15,9 @@ import type { AuditSink, Clock, KeyProvider, SecretHead, SecretMetadata, SecretS
 export const MAX_VALUE_BYTES = 16 * 1024;
 export const MAX_VERSION = 9_999_999_999;
 const DAY_MS = 86_400_000;
+/** Smallest store page a listing reads, and how many pages one list request may read. */
+const MIN_STORE_PAGE = 25;
+const MAX_STORE_PAGES = 10;
 
 /** Who is asking, for authorisation and the audit trail. */
 export interface Caller {
@@ -177,16 +180,24 @@ export class Vault {
     this.allow(caller, 'list', input.prefix);
     const rotationDueBefore = input.rotationDue ? this.deps.clock.now().toISOString() : undefined;
     const items: SecretMetadata[] = [];
+    const query = { prefix: input.prefix, limit: Math.max(input.limit, MIN_STORE_PAGE), rotationDueBefore };
     let cursor = input.cursor;
-    // Each store page asks only for what is still missing, so the returned cursor never skips
-    // an item we fetched but did not return.
-    do {
-      const page = await this.deps.store.list({ prefix: input.prefix, limit: input.limit - items.length, cursor, rotationDueBefore });
-      for (const item of page.items) {
-        if (isAllowed(policy, caller.principal, 'list', item.path) && isAllowed(policy, caller.principal, 'describe', item.path)) items.push(item);
+    // Store pages are read whole (asking for only what is missing would read one item per
+    // round trip once a page is nearly full); the cursor resumes after the last item examined.
+    // At most MAX_STORE_PAGES per request keeps a sparse listing's latency bounded.
+    for (let pages = 0; pages < MAX_STORE_PAGES; pages++) {
+      const page = await this.deps.store.list({ ...query, ...(cursor !== undefined && { cursor }) });
+      for (const [index, item] of page.items.entries()) {
+        if (!isAllowed(policy, caller.principal, 'list', item.path) || !isAllowed(policy, caller.principal, 'describe', item.path)) continue;
+        items.push(item);
+        if (items.length === input.limit) {
+          const next = index === page.items.length - 1 ? page.cursor : this.deps.store.cursorAfter(item, query);
+          return next ? { items, cursor: next } : { items };
+        }
       }
       cursor = page.cursor;
-    } while (cursor && items.length < input.limit);
+      if (!cursor) break;
+    }
     return cursor ? { items, cursor } : { items };
   }
 

@@ -116,6 +116,16 @@ export function secretStoreContract(name: string, makeStore: () => Promise<Secre
       expect(all.items.map((i) => i.path)).toContain('team-b/x');
     });
 
+    it('resumes a listing right after any returned item with cursorAfter', async () => {
+      for (let i = 0; i < 6; i++) await store.createHead(head(`c/s${i}`, 1, 1, { rotationDueAt: `2026-01-0${i + 1}T00:00:00.000Z` }));
+      for (const query of [{ prefix: 'c/', limit: 10 }, { prefix: 'c/', limit: 10, rotationDueBefore: '2026-02-01T00:00:00.000Z' }]) {
+        const first = await store.list(query);
+        expect(first.items.map((i) => i.path)).toEqual(['c/s0', 'c/s1', 'c/s2', 'c/s3', 'c/s4', 'c/s5']);
+        const rest = await store.list({ ...query, cursor: store.cursorAfter(first.items[2]!, query) });
+        expect(rest.items.map((i) => i.path)).toEqual(['c/s3', 'c/s4', 'c/s5']);
+      }
+    });
+
     it('lists secrets due for rotation by due date', async () => {
       await store.createHead(head('r/early', 1, 1, { rotationDueAt: '2026-01-10T00:00:00.000Z' }));
       await store.createHead(head('r/late', 1, 1, { rotationDueAt: '2026-03-10T00:00:00.000Z' }));

@@ -1,6 +1,6 @@
 import type { Envelope } from '../../src/core/envelope';
 import { VersionConflictError } from '../../src/core/errors';
-import type { ListPage, ListQuery, SecretHead, SecretStore } from '../../src/core/ports';
+import type { ListPage, ListQuery, SecretHead, SecretMetadata, SecretStore } from '../../src/core/ports';
 
 /** Deep copy that keeps Buffers as Buffers (structuredClone turns them into Uint8Arrays). */
 const clone = <T>(value: T): T =>
@@ -71,12 +71,23 @@ export class MemorySecretStore implements SecretStore {
   async listVersionItems(path: string) {
     return [...this.versions.keys()].filter((id) => id.startsWith(`${path}#`)).map((id) => Number(id.slice(path.length + 1))).sort((a, b) => a - b);
   }
-  async list(query: ListQuery): Promise<ListPage> {
-    this.reads += 1;
+  listCalls = 0;
+
+  cursorAfter(item: SecretMetadata, query: ListQuery): string {
+    return String(this.matching(query).findIndex((h) => h.path === item.path) + 1);
+  }
+
+  private matching(query: ListQuery): SecretHead[] {
     const byDue = Boolean(query.rotationDueBefore);
-    const sorted = [...this.heads.values()]
+    return [...this.heads.values()]
       .filter((h) => h.path.startsWith(query.prefix) && (!byDue || h.rotationDueAt <= query.rotationDueBefore!))
       .sort((a, b) => (byDue ? a.rotationDueAt.localeCompare(b.rotationDueAt) || a.path.localeCompare(b.path) : a.path < b.path ? -1 : 1));
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    this.reads += 1;
+    this.listCalls += 1;
+    const sorted = this.matching(query);
     const start = query.cursor ? Number(query.cursor) : 0;
     const items = sorted.slice(start, start + query.limit).map(({ envelope: _e, ...meta }) => clone(meta));
     const page: ListPage = { items };

@@ -10,7 +10,7 @@ import {
 import { z } from 'zod';
 import type { Envelope } from '../../core/envelope';
 import { ValidationError, VersionConflictError } from '../../core/errors';
-import type { ListPage, ListQuery, SecretHead, SecretStore, VersionSummary } from '../../core/ports';
+import type { ListPage, ListQuery, SecretHead, SecretMetadata, SecretStore, VersionSummary } from '../../core/ports';
 import { mapDynamoError } from './errors';
 import { LIST_PARTITION, PATH_INDEX, ROTATION_INDEX } from './table';
 
@@ -142,8 +142,15 @@ export class DynamoDbSecretStore implements SecretStore {
     return versions;
   }
 
+  cursorAfter(item: SecretMetadata, query: ListQuery): string {
+    // The key DynamoDB would return as LastEvaluatedKey after this item: table and index keys.
+    const lastKey: Item = { ...key(item.path, HEAD), lst: { S: LIST_PARTITION } };
+    if (query.rotationDueBefore) lastKey.due = { S: item.rotationDueAt };
+    return encodeCursor(lastKey, cursorShape(query));
+  }
+
   async list(query: ListQuery): Promise<ListPage> {
-    const shape = `${query.rotationDueBefore ? 'due' : 'path'}:${query.prefix}`;
+    const shape = cursorShape(query);
     const input: QueryCommandInput = {
       TableName: this.table,
       Limit: query.limit,
@@ -228,6 +235,10 @@ function toHead(item: Item): SecretHead {
   if (item.rotDays?.N) head.rotationDays = Number(item.rotDays.N);
   if (item.ct) head.envelope = toEnvelope(item);
   return head;
+}
+
+function cursorShape(query: ListQuery): string {
+  return `${query.rotationDueBefore ? 'due' : 'path'}:${query.prefix}`;
 }
 
 function encodeCursor(lastKey: Item, shape: string): string {
