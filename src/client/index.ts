@@ -1,6 +1,7 @@
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { pathProblem } from '../core/paths';
 
 export interface VaultCredentials {
   accessKeyId: string;
@@ -42,19 +43,16 @@ export class VaultClientError extends Error {
 
 type QueryValue = string | number | boolean | undefined;
 
-const SECRET_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
-
 /** RFC 3986 encoding, the same one SigV4 canonicalises with, so wire and signed forms agree. */
 function uriEncode(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function secretPath(path: string): string {
-  // Empty or dot segments would be rewritten by URL parsing or by the signer's normalisation,
-  // so the path signed would not be the path the server routes on.
-  if (!SECRET_PATH.test(path) || path.split('/').some((s) => s === '.' || s === '..')) {
-    throw new TypeError(`invalid secret path ${JSON.stringify(path)}`);
-  }
+  // The server's own rule (which also excludes empty and dot segments, which URL parsing or
+  // the signer's normalisation would rewrite): refuse before signing anything.
+  const problem = pathProblem(path);
+  if (problem) throw new TypeError(`invalid secret path ${JSON.stringify(path)}: ${problem}`);
   return path;
 }
 
