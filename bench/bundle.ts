@@ -34,13 +34,17 @@ interface BundleModule {
 export async function measureLambdaBundle(): Promise<BundleResults> {
   const candidates = ['lambda-bundle.ts', 'lambda-bundle.js'].map((f) => join(__dirname, f));
   if (!candidates.some((f) => existsSync(f))) {
-    return { status: 'not-available', note: 'bench/lambda-bundle.ts does not exist yet; bundle size and init time were not measured' };
+    return {
+      status: 'not-available',
+      note: 'bench/lambda-bundle.ts does not exist yet; bundle size and init time were not measured',
+    };
   }
   try {
     // A computed specifier: tsc must not require the module to exist at compile time.
     const specifier = './lambda-bundle';
     const mod = (await import(specifier)) as BundleModule;
-    if (typeof mod.measureBundle !== 'function') return { status: 'error', note: 'bench/lambda-bundle.ts does not export measureBundle()' };
+    if (typeof mod.measureBundle !== 'function')
+      return { status: 'error', note: 'bench/lambda-bundle.ts does not export measureBundle()' };
     const figures = await mod.measureBundle();
     const bundleBytes = figures.bundleBytes;
     const initMsMedian = Math.round(figures.initMsMedian * 10) / 10;
@@ -51,7 +55,13 @@ export async function measureLambdaBundle(): Promise<BundleResults> {
       bundleBytes,
       initMsMedian,
       ...(Array.isArray(figures.initMsAll) && { initMsAll: figures.initMsAll.map((ms) => Math.round(ms * 10) / 10) }),
-      budget: { maxBundleBytes: BUNDLE_BYTES_BUDGET, maxInitMs: INIT_MS_BUDGET, bundlePass, initPass, pass: bundlePass && initPass },
+      budget: {
+        maxBundleBytes: BUNDLE_BYTES_BUDGET,
+        maxInitMs: INIT_MS_BUDGET,
+        bundlePass,
+        initPass,
+        pass: bundlePass && initPass,
+      },
     };
   } catch (error) {
     return { status: 'error', note: `measureBundle() failed: ${(error as Error).message}` };

@@ -24,7 +24,7 @@ import {
 } from '@aws-crypto/client-node';
 import { LocalKeyProvider } from '../src/adapters/local-keys/local-key-provider';
 import { contextFor, decryptWithKey, encodeContext, encryptWithKey, open, seal } from '../src/core/envelope';
-import { DEFAULT_TIMING, median, round3, timeInterleaved, type Timing, type TimingOptions } from './lib/timing';
+import { DEFAULT_TIMING, median, round3, type Timing, type TimingOptions, timeInterleaved } from './lib/timing';
 
 export const VALUE_BYTES = 1024;
 export const CRYPTO_BUDGET_RATIO = 2;
@@ -102,7 +102,10 @@ export async function measureCrypto(rounds = 5, timing: TimingOptions = DEFAULT_
     wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
   });
   const esdk = (suiteId?: AlgorithmSuiteIdentifier) => async () => {
-    const { result } = await encrypt(keyring, plaintext, { encryptionContext: context, ...(suiteId !== undefined && { suiteId }) });
+    const { result } = await encrypt(keyring, plaintext, {
+      encryptionContext: context,
+      ...(suiteId !== undefined && { suiteId }),
+    });
     const { plaintext: out } = await decrypt(keyring, result);
     sink ^= out[0]!;
   };
@@ -113,7 +116,10 @@ export async function measureCrypto(rounds = 5, timing: TimingOptions = DEFAULT_
   {
     const { iv, ct } = encryptWithKey(dataKey, plaintext, aad);
     check(decryptWithKey(dataKey, iv, ct, aad).equals(plaintext), 'envelope AES round trip');
-    check((await open(localKeys, await seal(localKeys, plaintext, context), context)).equals(plaintext), 'seal/open round trip');
+    check(
+      (await open(localKeys, await seal(localKeys, plaintext, context), context)).equals(plaintext),
+      'seal/open round trip',
+    );
     const { result } = await encrypt(keyring, plaintext, { encryptionContext: context });
     check(Buffer.from((await decrypt(keyring, result)).plaintext).equals(plaintext), 'ESDK round trip');
   }
@@ -133,9 +139,12 @@ export async function measureCrypto(rounds = 5, timing: TimingOptions = DEFAULT_
     timing,
   );
 
-  const us = Object.fromEntries(Object.entries(detail).map(([k, t]) => [k, (t as Timing).usPerOp])) as CryptoResults['usPerOp'];
+  const us = Object.fromEntries(
+    Object.entries(detail).map(([k, t]) => [k, (t as Timing).usPerOp]),
+  ) as CryptoResults['usPerOp'];
   // Paired: each round's candidate over the same round's raw figure, then the median.
-  const ratio = (k: keyof CryptoResults['usPerOp']) => round3(median(perRound.map((row) => row[k] / row.rawNodeCrypto)));
+  const ratio = (k: keyof CryptoResults['usPerOp']) =>
+    round3(median(perRound.map((row) => row[k] / row.rawNodeCrypto)));
   const envelopeRatio = ratio('envelopeAes');
   return {
     valueBytes: VALUE_BYTES,
@@ -149,6 +158,11 @@ export async function measureCrypto(rounds = 5, timing: TimingOptions = DEFAULT_
       awsEncryptionSdkNoSignature: ratio('awsEncryptionSdkNoSignature'),
     },
     detail,
-    budget: { measure: 'envelopeAes', maxRatioVsRaw: CRYPTO_BUDGET_RATIO, ratio: envelopeRatio, pass: envelopeRatio <= CRYPTO_BUDGET_RATIO },
+    budget: {
+      measure: 'envelopeAes',
+      maxRatioVsRaw: CRYPTO_BUDGET_RATIO,
+      ratio: envelopeRatio,
+      pass: envelopeRatio <= CRYPTO_BUDGET_RATIO,
+    },
   };
 }

@@ -16,10 +16,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startChild, type ServerChild } from './lib/child';
-import { combineRuns, runLoad, type LoadResult, type LoadRun } from './lib/load';
+import { type ServerChild, startChild } from './lib/child';
+import { combineRuns, type LoadResult, type LoadRun, runLoad } from './lib/load';
 import { waitForQuiet } from './lib/proc-cpu';
-import { presign, send, type PresignedRequest } from './lib/sign';
+import { type PresignedRequest, presign, send } from './lib/sign';
 import { PUT_BODY, READ_PATH, SECRET_VALUE, writePath } from './lib/workload';
 import type { BaselineServerInfo } from './servers/baseline-server';
 import type { VaultServerInfo } from './servers/vault-server';
@@ -61,7 +61,8 @@ export interface HttpResults {
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   // The SDK's Node 20 end-of-support notice is not a benchmark result.
   const env: NodeJS.ProcessEnv = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...extra };
-  for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[name] !== undefined) env[name] = process.env[name];
+  for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG'])
+    if (process.env[name] !== undefined) env[name] = process.env[name];
   return env;
 }
 
@@ -76,7 +77,8 @@ export async function measureHttp(options: HttpOptions, log: (line: string) => v
   const children: Array<ServerChild<unknown>> = [];
   try {
     // Both servers are profiled alike (into profiles/vault and profiles/baseline), so the two can be compared.
-    const profileArgs = (name: string) => (options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, name)}`] : []);
+    const profileArgs = (name: string) =>
+      options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, name)}`] : [];
     const baseline = await startChild<BaselineServerInfo>(
       join(__dirname, 'servers', 'baseline-server.ts'),
       childEnv({ BENCH_DATA_DIR: join(dataDir, 'baseline') }),
@@ -93,11 +95,19 @@ export async function measureHttp(options: HttpOptions, log: (line: string) => v
     const baselineUrl = baseline.info.url;
 
     // Seed the secret every read fetches, and prove both read routes answer before timing them.
-    const sign = (method: 'GET' | 'PUT', path: string, body?: string) => presign(vaultUrl, credential, region, method, path, body);
+    const sign = (method: 'GET' | 'PUT', path: string, body?: string) =>
+      presign(vaultUrl, credential, region, method, path, body);
     await expectOk(vaultUrl, await sign('PUT', `/v1/secrets/${READ_PATH}`, PUT_BODY), 'seeding the vault');
-    const readBack = JSON.parse(await expectOk(vaultUrl, await sign('GET', `/v1/secrets/${READ_PATH}`), 'vault read check')) as { value: unknown };
-    if (JSON.stringify(readBack.value) !== JSON.stringify(SECRET_VALUE)) throw new Error('vault read check returned another value');
-    await expectOk(baselineUrl, { method: 'GET', path: `/v1/secrets/${READ_PATH}`, headers: {} }, 'baseline read check');
+    const readBack = JSON.parse(
+      await expectOk(vaultUrl, await sign('GET', `/v1/secrets/${READ_PATH}`), 'vault read check'),
+    ) as { value: unknown };
+    if (JSON.stringify(readBack.value) !== JSON.stringify(SECRET_VALUE))
+      throw new Error('vault read check returned another value');
+    await expectOk(
+      baselineUrl,
+      { method: 'GET', path: `/v1/secrets/${READ_PATH}`, headers: {} },
+      'baseline read check',
+    );
 
     // Requests are signed just before each run: a signature is good for 5 minutes.
     const plain = (method: 'GET' | 'PUT', path: string, body?: string): PresignedRequest => ({
@@ -117,7 +127,9 @@ export async function measureHttp(options: HttpOptions, log: (line: string) => v
       },
       write: {
         vault: async () => {
-          const reqs = await Promise.all(Array.from({ length: maxConnections }, (_, i) => sign('PUT', `/v1/secrets/${writePath(i)}`, PUT_BODY)));
+          const reqs = await Promise.all(
+            Array.from({ length: maxConnections }, (_, i) => sign('PUT', `/v1/secrets/${writePath(i)}`, PUT_BODY)),
+          );
           return (i: number) => reqs[i % reqs.length]!;
         },
         baseline: async () => (i: number) => plain('PUT', `/v1/secrets/${writePath(i % maxConnections)}`, PUT_BODY),
@@ -133,14 +145,23 @@ export async function measureHttp(options: HttpOptions, log: (line: string) => v
     for (const workload of options.workloads ?? (['read', 'write'] as const)) {
       for (const server of servers) {
         log(`  warm-up ${workload} ${server.name} (${options.warmupSec}s, ${maxConnections} connections)`);
-        await runLoad({ url: server.url, connections: maxConnections, durationSec: options.warmupSec, requestFor: await workloads[workload][server.name](), childPids });
+        await runLoad({
+          url: server.url,
+          connections: maxConnections,
+          durationSec: options.warmupSec,
+          requestFor: await workloads[workload][server.name](),
+          childPids,
+        });
       }
       for (const connections of options.connections) {
         const runs: Record<'vault' | 'baseline', LoadRun[]> = { vault: [], baseline: [] };
         // ABBA: drift and other work on the machine fall on both servers alike.
         for (const server of [servers[0]!, servers[1]!, servers[1]!, servers[0]!]) {
           const quiet = await waitForQuiet(childPids, MAX_OTHER_CORES, MAX_QUIET_WAIT_MS);
-          if (!quiet.quiet) log(`    ! machine busy (${quiet.otherCores} other cores) after waiting ${quiet.waitedMs} ms; measuring anyway`);
+          if (!quiet.quiet)
+            log(
+              `    ! machine busy (${quiet.otherCores} other cores) after waiting ${quiet.waitedMs} ms; measuring anyway`,
+            );
           log(`  ${workload} ${server.name} ${connections} connections, ${options.durationSec}s`);
           const run = await runLoad({
             url: server.url,
@@ -154,7 +175,11 @@ export async function measureHttp(options: HttpOptions, log: (line: string) => v
           runs[server.name].push(run);
         }
         const pair = { vault: combineRuns(connections, runs.vault), baseline: combineRuns(connections, runs.baseline) };
-        results[workload].push({ connections, ...pair, ratio: Math.round((pair.vault.rps / pair.baseline.rps) * 1000) / 1000 });
+        results[workload].push({
+          connections,
+          ...pair,
+          ratio: Math.round((pair.vault.rps / pair.baseline.rps) * 1000) / 1000,
+        });
       }
     }
     const worstReadRatio = results.read.length > 0 ? Math.min(...results.read.map((p) => p.ratio)) : Number.NaN;
@@ -164,7 +189,11 @@ export async function measureHttp(options: HttpOptions, log: (line: string) => v
       durationSec: options.durationSec,
       warmupSec: options.warmupSec,
       ...results,
-      budget: { readRatioMin: READ_RATIO_BUDGET, worstReadRatio, pass: results.read.length > 0 && worstReadRatio >= READ_RATIO_BUDGET },
+      budget: {
+        readRatioMin: READ_RATIO_BUDGET,
+        worstReadRatio,
+        pass: results.read.length > 0 && worstReadRatio >= READ_RATIO_BUDGET,
+      },
       notes: [
         'reads: one pre-written secret, every request the same pre-signed GET (hot data-key cache, as in steady state)',
         'writes: one path per connection (no optimistic-lock races), each replay of the pre-signed PUT writes a new version; past 10 versions (the default retention) each write also removes the oldest version item',

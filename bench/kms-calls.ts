@@ -14,7 +14,7 @@ import { loadConfig } from '../src/config';
 import { CachingKeyProvider, type DataKeyCacheSettings } from '../src/core/data-key-cache';
 import { adminPolicy } from '../src/core/policy';
 import type { DataKey, EncryptionContext, KeyProvider } from '../src/core/ports';
-import { Vault, type Caller } from '../src/core/vault';
+import { type Caller, Vault } from '../src/core/vault';
 import { systemClock } from '../src/wiring';
 
 const PRINCIPAL = 'arn:aws:iam::000000000000:user/bench';
@@ -49,7 +49,11 @@ export class CountingKeyProvider implements KeyProvider {
     return this.inner.decryptDataKey(wrapped, keyId, context);
   }
 
-  rewrapDataKey(wrapped: Buffer, keyId: string, context: EncryptionContext): Promise<{ wrapped: Buffer; keyId: string }> {
+  rewrapDataKey(
+    wrapped: Buffer,
+    keyId: string,
+    context: EncryptionContext,
+  ): Promise<{ wrapped: Buffer; keyId: string }> {
     this.calls.rewrapDataKey += 1;
     return this.inner.rewrapDataKey(wrapped, keyId, context);
   }
@@ -127,7 +131,8 @@ export async function measureKmsCalls(): Promise<KmsCallResults> {
       commands.reset();
       for (let i = 0; i < HOT_READS; i++) {
         const read = await writer.get(caller, path);
-        if ((read.value as typeof value).secretKey !== value.secretKey) throw new Error('hot read returned the wrong value');
+        if ((read.value as typeof value).secretKey !== value.secretKey)
+          throw new Error('hot read returned the wrong value');
       }
       const hotSequentialDecrypts = counting.calls.decryptDataKey;
       const dynamoCallsPerRead = commands.total() / HOT_READS;
@@ -135,7 +140,8 @@ export async function measureKmsCalls(): Promise<KmsCallResults> {
       const cold = vaultWith(cache);
       counting.reset();
       const reads = await Promise.all(Array.from({ length: COLD_CONCURRENT_READS }, () => cold.get(caller, path)));
-      if (reads.some((r) => (r.value as typeof value).secretKey !== value.secretKey)) throw new Error('cold read returned the wrong value');
+      if (reads.some((r) => (r.value as typeof value).secretKey !== value.secretKey))
+        throw new Error('cold read returned the wrong value');
       return { hotSequentialDecrypts, coldConcurrentDecrypts: counting.calls.decryptDataKey, dynamoCallsPerRead };
     };
 
@@ -150,7 +156,11 @@ export async function measureKmsCalls(): Promise<KmsCallResults> {
       counting.reset();
       commands.reset();
       await writer.put(caller, path, { value: { n: i } });
-      perWrite.push({ gdk: counting.calls.generateDataKey, decrypts: counting.calls.decryptDataKey, dynamo: Object.fromEntries(commands.counts) });
+      perWrite.push({
+        gdk: counting.calls.generateDataKey,
+        decrypts: counting.calls.decryptDataKey,
+        dynamo: Object.fromEntries(commands.counts),
+      });
     }
     const total = (d: Record<string, number>) => Object.values(d).reduce((a, b) => a + b, 0);
     const maxDynamo = Math.max(...perWrite.map((w) => total(w.dynamo)));
@@ -162,7 +172,11 @@ export async function measureKmsCalls(): Promise<KmsCallResults> {
       cacheSettings: defaults.keyCache,
       hotReads: HOT_READS,
       coldConcurrentReads: COLD_CONCURRENT_READS,
-      cacheOn: { ...on, budget: { hotSequentialDecrypts: 1, coldConcurrentDecrypts: 1 }, pass: on.hotSequentialDecrypts <= 1 && on.coldConcurrentDecrypts <= 1 },
+      cacheOn: {
+        ...on,
+        budget: { hotSequentialDecrypts: 1, coldConcurrentDecrypts: 1 },
+        pass: on.hotSequentialDecrypts <= 1 && on.coldConcurrentDecrypts <= 1,
+      },
       cacheOff: off,
       writes: {
         generateDataKeyPerWrite: gdk,
@@ -172,7 +186,10 @@ export async function measureKmsCalls(): Promise<KmsCallResults> {
         dynamoCallsAtRetention: perWrite[perWrite.length - 1]!.dynamo,
         maxVersions: defaults.vault.maxVersions,
         budget: writeBudget,
-        pass: maxDynamo <= writeBudget.maxDynamoCalls && gdk <= writeBudget.generateDataKey && decrypts <= writeBudget.decrypts,
+        pass:
+          maxDynamo <= writeBudget.maxDynamoCalls &&
+          gdk <= writeBudget.generateDataKey &&
+          decrypts <= writeBudget.decrypts,
       },
     };
   } finally {

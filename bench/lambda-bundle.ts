@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -68,7 +68,13 @@ export function benchBundleEnv(): NodeJS.ProcessEnv {
     VAULT_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555',
     VAULT_TABLE_NAME: 'kms-vault-bench',
     VAULT_POLICY: JSON.stringify({
-      rules: [{ principals: ['arn:aws:iam::111122223333:role/trading-engine'], actions: ['read', 'describe'], paths: ['exchange-keys/*'] }],
+      rules: [
+        {
+          principals: ['arn:aws:iam::111122223333:role/trading-engine'],
+          actions: ['read', 'describe'],
+          paths: ['exchange-keys/*'],
+        },
+      ],
     }),
   };
 }

@@ -34,13 +34,23 @@ function area(frame: CallFrame): string {
     return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
   }
   const src = url.indexOf('/src/');
-  if (src !== -1 && !url.startsWith('node:')) return `src/${url.slice(src + 5).split('/').slice(0, -1).join('/') || '.'}`;
+  if (src !== -1 && !url.startsWith('node:'))
+    return `src/${
+      url
+        .slice(src + 5)
+        .split('/')
+        .slice(0, -1)
+        .join('/') || '.'
+    }`;
   if (url.startsWith('node:')) return 'node internals';
   return url.includes('/bench/') ? 'bench' : url;
 }
 
 function label(frame: CallFrame): string {
-  const file = frame.url.replace(/^.*node_modules\//, '').replace(/^.*\/(src|bench)\//, '$1/').replace(/^file:\/\//, '');
+  const file = frame.url
+    .replace(/^.*node_modules\//, '')
+    .replace(/^.*\/(src|bench)\//, '$1/')
+    .replace(/^file:\/\//, '');
   return `${frame.functionName || '(anonymous)'} ${file}${file ? `:${frame.lineNumber + 1}` : ''}`;
 }
 
@@ -56,7 +66,9 @@ function main(): void {
   const self = new Map<number, number>();
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const totalUs = [...self.values()].reduce((a, b) => a + b, 0);
-  const idleUs = [...self.entries()].filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)').reduce((a, [, us]) => a + us, 0);
+  const idleUs = [...self.entries()]
+    .filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)')
+    .reduce((a, [, us]) => a + us, 0);
   const busyUs = totalUs - idleUs;
   const pct = (us: number) => `${((us / busyUs) * 100).toFixed(1).padStart(5)}%`;
 
@@ -84,14 +96,20 @@ function main(): void {
   });
 
   const out: string[] = [];
-  out.push(`profile ${file}: ${(totalUs / 1e6).toFixed(2)} s sampled, busy ${(busyUs / 1e6).toFixed(2)} s (percentages are of busy time)`);
+  out.push(
+    `profile ${file}: ${(totalUs / 1e6).toFixed(2)} s sampled, busy ${(busyUs / 1e6).toFixed(2)} s (percentages are of busy time)`,
+  );
   out.push('', 'self time by area:');
   for (const [k, us] of sum((n) => area(n.callFrame)).slice(0, top)) out.push(`  ${pct(us)}  ${k}`);
   out.push('', 'top functions by self time:');
   for (const [k, us] of sum((n) => label(n.callFrame)).slice(0, top)) out.push(`  ${pct(us)}  ${k}`);
   out.push('', 'inclusive time, our code and its hot spots:');
   const interesting = [...inclusive.entries()]
-    .filter(([k]) => / src\/|jsonParser|zod|express|router|dynalite|level|@aws-sdk|@smithy|sigv4|verify|encodeContext|randomUUID|createHmac|createHash/i.test(k))
+    .filter(([k]) =>
+      / src\/|jsonParser|zod|express|router|dynalite|level|@aws-sdk|@smithy|sigv4|verify|encodeContext|randomUUID|createHmac|createHash/i.test(
+        k,
+      ),
+    )
     .sort((a, b) => b[1] - a[1])
     .slice(0, top * 2);
   for (const [k, us] of interesting) out.push(`  ${pct(us)}  ${k}`);

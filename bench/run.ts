@@ -15,14 +15,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, platform, release, totalmem, arch } from 'node:os';
+import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { measureLambdaBundle } from './bundle';
 import { measureCrypto } from './crypto-micro';
 import { measureHttp } from './http-throughput';
 import { measureKmsCalls } from './kms-calls';
 import { waitForQuiet } from './lib/proc-cpu';
-import { markdownTable, type BenchReport } from './lib/report';
+import { type BenchReport, markdownTable } from './lib/report';
 
 const PARTS = ['crypto', 'kms', 'http', 'bundle'] as const;
 const DEFAULT_CONNECTIONS = [16, 64];
@@ -32,7 +32,8 @@ function positiveNumber(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number of seconds, got '${raw}'`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${name} must be a positive number of seconds, got '${raw}'`);
   return value;
 }
 
@@ -41,7 +42,8 @@ function selectedParts(): Set<Part> {
   if (!raw) return new Set(PARTS);
   const parts = raw.split(',').map((p) => p.trim());
   const unknown = parts.filter((p) => !(PARTS as readonly string[]).includes(p));
-  if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown part(s) ${unknown.join(', ')}; choose from ${PARTS.join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`BENCH_ONLY: unknown part(s) ${unknown.join(', ')}; choose from ${PARTS.join(', ')}`);
   return new Set(parts as Part[]);
 }
 
@@ -49,7 +51,8 @@ function selectedWorkloads(): Array<'read' | 'write'> {
   const raw = process.env.BENCH_WORKLOADS;
   if (!raw) return ['read', 'write'];
   const list = raw.split(',').map((w) => w.trim());
-  if (list.length === 0 || list.some((w) => w !== 'read' && w !== 'write')) throw new Error(`BENCH_WORKLOADS: choose from read, write; got '${raw}'`);
+  if (list.length === 0 || list.some((w) => w !== 'read' && w !== 'write'))
+    throw new Error(`BENCH_WORKLOADS: choose from read, write; got '${raw}'`);
   return list as Array<'read' | 'write'>;
 }
 
@@ -57,14 +60,23 @@ function selectedConnections(): number[] {
   const raw = process.env.BENCH_CONNECTIONS;
   if (!raw) return [...DEFAULT_CONNECTIONS];
   const list = raw.split(',').map((c) => Number(c.trim()));
-  if (list.length === 0 || list.some((c) => !Number.isInteger(c) || c < 1 || c > 1024)) throw new Error(`BENCH_CONNECTIONS: integers 1-1024, got '${raw}'`);
+  if (list.length === 0 || list.some((c) => !Number.isInteger(c) || c < 1 || c > 1024))
+    throw new Error(`BENCH_CONNECTIONS: integers 1-1024, got '${raw}'`);
   return list;
 }
 
 function gitCommit(): string | undefined {
   try {
-    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: __dirname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', '../src'], { cwd: __dirname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: __dirname,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', '../src'], {
+      cwd: __dirname,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     return dirty ? `${sha} (src/ modified)` : sha;
   } catch {
     return undefined;
@@ -79,7 +91,11 @@ async function main(): Promise<void> {
   const parts = selectedParts();
   const workloads = selectedWorkloads();
   const connections = selectedConnections();
-  const complete = parts.size === PARTS.length && workloads.length === 2 && connections.join() === DEFAULT_CONNECTIONS.join() && process.env.BENCH_PROFILE !== '1';
+  const complete =
+    parts.size === PARTS.length &&
+    workloads.length === 2 &&
+    connections.join() === DEFAULT_CONNECTIONS.join() &&
+    process.env.BENCH_PROFILE !== '1';
   const durationSec = positiveNumber('BENCH_DURATION', 10);
   const warmupSec = positiveNumber('BENCH_WARMUP', 2);
   const resultsDir = join(__dirname, 'results');
@@ -138,7 +154,10 @@ async function main(): Promise<void> {
   }
   if (parts.has('http')) {
     log(`HTTP throughput (${durationSec}s per run, warm-up ${warmupSec}s)...`);
-    report.http = await measureHttp({ durationSec, warmupSec, connections, workloads, ...(profileDir && { profileDir }) }, log);
+    report.http = await measureHttp(
+      { durationSec, warmupSec, connections, workloads, ...(profileDir && { profileDir }) },
+      log,
+    );
     report.budgets.httpReadRatio = {
       pass: report.http.budget.pass,
       detail: `worst read ratio vault/baseline ${report.http.budget.worstReadRatio} (limit >= ${report.http.budget.readRatioMin})`,
@@ -150,7 +169,10 @@ async function main(): Promise<void> {
     report.lambdaBundle = await measureLambdaBundle();
     report.budgets.lambdaBundle =
       report.lambdaBundle.status === 'measured'
-        ? { pass: report.lambdaBundle.budget.pass, detail: `${report.lambdaBundle.bundleBytes} bytes, init ${report.lambdaBundle.initMsMedian} ms median (limits 1 MiB, 150 ms)` }
+        ? {
+            pass: report.lambdaBundle.budget.pass,
+            detail: `${report.lambdaBundle.bundleBytes} bytes, init ${report.lambdaBundle.initMsMedian} ms median (limits 1 MiB, 150 ms)`,
+          }
         : { pass: null, detail: report.lambdaBundle.note };
   }
 

@@ -1,4 +1,3 @@
-'use strict';
 // esbuild plugins for the Lambda bundle, loaded by serverless-esbuild (custom.esbuild.plugins
 // in serverless.yml) and by bench/lambda-bundle.ts, so the deploy, the bundle test and the
 // benchmark build the same file.
@@ -24,10 +23,13 @@ const dropUnusedData = {
   name: 'kms-vault-drop-unused-data',
   setup(build) {
     // iconv-lite require()s these tables lazily, only to decode CJK charsets.
-    build.onLoad({ filter: new RegExp(`${sep}iconv-lite${sep}encodings${sep}tables${sep}[^\\\\/]+\\.json$`) }, (args) => ({
-      contents: `throw new Error(${JSON.stringify(`kms-vault bundle: the ${basename(args.path, '.json')} charset table is not bundled`)});`,
-      loader: 'js',
-    }));
+    build.onLoad(
+      { filter: new RegExp(`${sep}iconv-lite${sep}encodings${sep}tables${sep}[^\\\\/]+\\.json$`) },
+      (args) => ({
+        contents: `throw new Error(${JSON.stringify(`kms-vault bundle: the ${basename(args.path, '.json')} charset table is not bundled`)});`,
+        loader: 'js',
+      }),
+    );
     // zod: keep the English locale (the default the vault uses) of the `locales` namespace.
     build.onLoad({ filter: new RegExp(`${sep}zod${sep}v4${sep}locales${sep}index\\.js$`) }, () => ({
       contents: 'export { default as en } from "./en.js";',

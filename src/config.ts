@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parsePolicy, type Policy } from './core/policy';
 import type { DataKeyCacheSettings } from './core/data-key-cache';
+import { type Policy, parsePolicy } from './core/policy';
 import type { VaultSettings } from './core/vault';
 
 const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
@@ -24,7 +24,10 @@ const schema = z.object({
   /** KMS key id, ARN or alias for new data keys. With VAULT_TABLE_NAME, selects AWS mode. */
   VAULT_KMS_KEY_ID: z.string().min(1).optional(),
   /** DynamoDB table. With VAULT_KMS_KEY_ID, selects AWS mode. */
-  VAULT_TABLE_NAME: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name').optional(),
+  VAULT_TABLE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name')
+    .optional(),
   AWS_REGION: z.string().min(1).optional(),
   /** Policy as inline JSON. */
   VAULT_POLICY: z.string().min(1).optional(),
@@ -77,29 +80,43 @@ export class ConfigError extends Error {
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 /** Parses the environment once at start-up; throws ConfigError with every problem listed. */
-export function loadConfig(env: NodeJS.ProcessEnv, readFile: (file: string) => string = (f) => readFileSync(f, 'utf8')): Config {
+export function loadConfig(
+  env: NodeJS.ProcessEnv,
+  readFile: (file: string) => string = (f) => readFileSync(f, 'utf8'),
+): Config {
   const unknown = Object.keys(env).filter((name) => name.startsWith('VAULT_') && !(name in schema.shape));
   if (unknown.length > 0) throw new ConfigError(`unknown settings: ${unknown.join(', ')}`);
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(`invalid settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new ConfigError(
+      `invalid settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   const e = parsed.data;
   const onLambda = Boolean(e.AWS_LAMBDA_FUNCTION_NAME);
   if (Boolean(e.VAULT_KMS_KEY_ID) !== Boolean(e.VAULT_TABLE_NAME)) {
-    throw new ConfigError('VAULT_KMS_KEY_ID and VAULT_TABLE_NAME go together: set both for AWS mode, neither for embedded mode');
+    throw new ConfigError(
+      'VAULT_KMS_KEY_ID and VAULT_TABLE_NAME go together: set both for AWS mode, neither for embedded mode',
+    );
   }
   const mode = e.VAULT_KMS_KEY_ID ? 'aws' : 'embedded';
   if (onLambda) {
     // On Lambda the local master key and a credentials file would be secrets in the bundle or
     // on an ephemeral disk: refuse them, and demand an explicit policy.
-    if (mode !== 'aws') throw new ConfigError('on Lambda, VAULT_KMS_KEY_ID and VAULT_TABLE_NAME are required (the local key provider is for embedded mode only)');
-    if (e.VAULT_CREDENTIALS_FILE) throw new ConfigError('on Lambda, identity comes from API Gateway: VAULT_CREDENTIALS_FILE is refused');
-    if (!e.VAULT_POLICY && !e.VAULT_POLICY_FILE) throw new ConfigError('on Lambda, VAULT_POLICY or VAULT_POLICY_FILE is required');
+    if (mode !== 'aws')
+      throw new ConfigError(
+        'on Lambda, VAULT_KMS_KEY_ID and VAULT_TABLE_NAME are required (the local key provider is for embedded mode only)',
+      );
+    if (e.VAULT_CREDENTIALS_FILE)
+      throw new ConfigError('on Lambda, identity comes from API Gateway: VAULT_CREDENTIALS_FILE is refused');
+    if (!e.VAULT_POLICY && !e.VAULT_POLICY_FILE)
+      throw new ConfigError('on Lambda, VAULT_POLICY or VAULT_POLICY_FILE is required');
   }
   if (e.VAULT_POLICY && e.VAULT_POLICY_FILE) throw new ConfigError('set VAULT_POLICY or VAULT_POLICY_FILE, not both');
   if (!onLambda && !e.VAULT_ALLOW_REMOTE && !LOOPBACK.test(e.VAULT_HOST)) {
-    throw new ConfigError(`VAULT_HOST=${e.VAULT_HOST} is not loopback; the server speaks plain HTTP, so set VAULT_ALLOW_REMOTE=true only behind TLS`);
+    throw new ConfigError(
+      `VAULT_HOST=${e.VAULT_HOST} is not loopback; the server speaks plain HTTP, so set VAULT_ALLOW_REMOTE=true only behind TLS`,
+    );
   }
   let policy: Policy | undefined;
   const policyText = e.VAULT_POLICY ?? (e.VAULT_POLICY_FILE ? readFile(e.VAULT_POLICY_FILE) : undefined);
@@ -125,8 +142,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (file: string) => s
     dataDir: e.VAULT_DATA_DIR,
     region,
     tableName: e.VAULT_TABLE_NAME ?? 'kms-vault',
-    vault: { maxVersions: e.VAULT_MAX_VERSIONS, rotationDays: e.VAULT_ROTATION_DAYS, maxWriteAttempts: e.VAULT_MAX_WRITE_ATTEMPTS },
-    keyCache: { maxAgeSeconds: e.VAULT_KEY_CACHE_MAX_AGE_SECONDS, maxEntries: e.VAULT_KEY_CACHE_MAX_ENTRIES, maxUses: e.VAULT_KEY_CACHE_MAX_USES },
+    vault: {
+      maxVersions: e.VAULT_MAX_VERSIONS,
+      rotationDays: e.VAULT_ROTATION_DAYS,
+      maxWriteAttempts: e.VAULT_MAX_WRITE_ATTEMPTS,
+    },
+    keyCache: {
+      maxAgeSeconds: e.VAULT_KEY_CACHE_MAX_AGE_SECONDS,
+      maxEntries: e.VAULT_KEY_CACHE_MAX_ENTRIES,
+      maxUses: e.VAULT_KEY_CACHE_MAX_USES,
+    },
     sigv4: {
       region: e.VAULT_SIGV4_REGION ?? region,
       service: e.VAULT_SIGV4_SERVICE,

@@ -16,7 +16,10 @@ type Handler = (event: unknown, context: unknown) => Promise<unknown>;
  * invocation loudly instead of serving with defaults.
  */
 function build(): Handler {
-  const config = loadConfig({ ...process.env, AWS_LAMBDA_FUNCTION_NAME: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'kms-vault' });
+  const config = loadConfig({
+    ...process.env,
+    AWS_LAMBDA_FUNCTION_NAME: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'kms-vault',
+  });
   const dynamo = new DynamoDBClient(dynamoClientConfig(config.region));
   const { app } = assemble(config, {
     keys: new KmsKeyProvider({ keyId: config.kmsKeyId!, clientConfig: kmsClientConfig({ region: config.region }) }),

@@ -1,17 +1,17 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createCredentialsFile, loadCredentialsFile, type Credential } from './adapters/auth/sigv4-verifier';
 import { sigv4Authenticator } from './adapters/auth/sigv4-authenticator';
+import { type Credential, createCredentialsFile, loadCredentialsFile } from './adapters/auth/sigv4-verifier';
 import { DynamoDbSecretStore } from './adapters/dynamodb/dynamodb-secret-store';
 import { startDynalite } from './adapters/dynamodb/embedded-dynalite';
 import { dynamoClientConfig, ensureTable } from './adapters/dynamodb/table';
-import { stdoutLogger, type Logger } from './adapters/http/logger';
+import { type Logger, stdoutLogger } from './adapters/http/logger';
 import { KmsKeyProvider, kmsClientConfig } from './adapters/kms/kms-key-provider';
 import { LocalKeyProvider } from './adapters/local-keys/local-key-provider';
-import { loadConfig, type Config } from './config';
+import { type Config, loadConfig } from './config';
 import { adminPolicy } from './core/policy';
 import type { KeyProvider, SecretStore } from './core/ports';
 import { assemble } from './wiring';
@@ -67,7 +67,11 @@ export async function startServer(env: NodeJS.ProcessEnv, logger: Logger = stdou
     store,
     policy: config.policy ?? adminPolicy(LOCAL_ADMIN),
     logger,
-    authenticate: sigv4Authenticator({ lookup: (id) => credentials.get(id), region: config.sigv4.region, service: config.sigv4.service }),
+    authenticate: sigv4Authenticator({
+      lookup: (id) => credentials.get(id),
+      region: config.sigv4.region,
+      service: config.sigv4.service,
+    }),
   });
   let server: Server;
   try {

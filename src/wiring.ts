@@ -1,10 +1,10 @@
+import { type Authenticator, createApp } from './adapters/http/app';
+import type { Logger } from './adapters/http/logger';
+import type { Config } from './config';
 import { CachingKeyProvider } from './core/data-key-cache';
 import type { Policy } from './core/policy';
 import type { AuditSink, Clock, KeyProvider, SecretStore } from './core/ports';
 import { Vault } from './core/vault';
-import { createApp, type Authenticator } from './adapters/http/app';
-import type { Logger } from './adapters/http/logger';
-import type { Config } from './config';
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -29,7 +29,14 @@ export interface Parts {
 export function assemble(config: Pick<Config, 'vault' | 'keyCache'>, parts: Parts) {
   const clock = parts.clock ?? systemClock;
   const keys = new CachingKeyProvider(parts.keys, config.keyCache, clock);
-  const vault = new Vault({ keys, store: parts.store, policy: parts.policy, audit: logAuditSink(parts.logger), clock, settings: config.vault });
+  const vault = new Vault({
+    keys,
+    store: parts.store,
+    policy: parts.policy,
+    audit: logAuditSink(parts.logger),
+    clock,
+    settings: config.vault,
+  });
   const app = createApp({ vault, authenticate: parts.authenticate, logger: parts.logger });
   return { app, vault, keys };
 }

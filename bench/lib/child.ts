@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { resolve } from 'node:path';
 
 /** What a bench server child reports once it listens. */
@@ -20,7 +20,12 @@ const ROOT = resolve(__dirname, '..', '..');
  * Starts `file` (a TypeScript module under bench/servers) in its own Node process via tsx and
  * waits for its `ready` message. `extraExecArgv` is for profiling (`--cpu-prof`).
  */
-export function startChild<T>(file: string, env: NodeJS.ProcessEnv, extraExecArgv: string[] = [], startTimeoutMs = 60_000): Promise<ServerChild<T>> {
+export function startChild<T>(
+  file: string,
+  env: NodeJS.ProcessEnv,
+  extraExecArgv: string[] = [],
+  startTimeoutMs = 60_000,
+): Promise<ServerChild<T>> {
   const child: ChildProcess = fork(file, [], {
     cwd: ROOT,
     env,

@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
-import type { PresignedRequest } from './sign';
 import { otherCores, processCpuMs, snapshot } from './proc-cpu';
+import type { PresignedRequest } from './sign';
 
 export interface LoadRun {
   durationSec: number;

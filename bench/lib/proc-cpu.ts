@@ -50,13 +50,25 @@ export function snapshot(childPids: number[]): CpuSnapshot {
   const machine = machineBusyMs();
   const children = childPids.map(processCpuMs);
   const usage = process.cpuUsage();
-  const own = children.some((c) => c === undefined) ? undefined : children.reduce<number>((a, b) => a + b!, 0) + (usage.user + usage.system) / 1000;
-  return { atMs: performance.now(), ...(machine !== undefined && { machineBusyMs: machine }), ...(own !== undefined && { ownMs: own }) };
+  const own = children.some((c) => c === undefined)
+    ? undefined
+    : children.reduce<number>((a, b) => a + b!, 0) + (usage.user + usage.system) / 1000;
+  return {
+    atMs: performance.now(),
+    ...(machine !== undefined && { machineBusyMs: machine }),
+    ...(own !== undefined && { ownMs: own }),
+  };
 }
 
 /** Cores' worth of CPU used by processes other than ours between two snapshots. */
 export function otherCores(before: CpuSnapshot, after: CpuSnapshot): number | undefined {
-  if (before.machineBusyMs === undefined || after.machineBusyMs === undefined || before.ownMs === undefined || after.ownMs === undefined) return undefined;
+  if (
+    before.machineBusyMs === undefined ||
+    after.machineBusyMs === undefined ||
+    before.ownMs === undefined ||
+    after.ownMs === undefined
+  )
+    return undefined;
   const other = after.machineBusyMs - before.machineBusyMs - (after.ownMs - before.ownMs);
   return Math.max(0, Math.round((other / (after.atMs - before.atMs)) * 100) / 100);
 }
@@ -65,7 +77,11 @@ export function otherCores(before: CpuSnapshot, after: CpuSnapshot): number | un
  * Waits (bounded) until the rest of the machine uses less than `maxOtherCores` over a
  * one-second sample. Returns how long it waited and the last sample; gives up after `maxWaitMs`.
  */
-export async function waitForQuiet(childPids: number[], maxOtherCores = 0.25, maxWaitMs = 30_000): Promise<{ waitedMs: number; otherCores?: number; quiet: boolean }> {
+export async function waitForQuiet(
+  childPids: number[],
+  maxOtherCores = 0.25,
+  maxWaitMs = 30_000,
+): Promise<{ waitedMs: number; otherCores?: number; quiet: boolean }> {
   const start = performance.now();
   for (let attempt = 0; attempt < Math.ceil(maxWaitMs / 1000) + 1; attempt++) {
     const before = snapshot(childPids);
@@ -73,7 +89,8 @@ export async function waitForQuiet(childPids: number[], maxOtherCores = 0.25, ma
     const cores = otherCores(before, snapshot(childPids));
     if (cores === undefined) return { waitedMs: 0, quiet: true };
     const waitedMs = Math.round(performance.now() - start);
-    if (cores <= maxOtherCores || waitedMs >= maxWaitMs) return { waitedMs, otherCores: cores, quiet: cores <= maxOtherCores };
+    if (cores <= maxOtherCores || waitedMs >= maxWaitMs)
+      return { waitedMs, otherCores: cores, quiet: cores <= maxOtherCores };
   }
   return { waitedMs: Math.round(performance.now() - start), quiet: false };
 }

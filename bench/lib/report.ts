@@ -21,10 +21,14 @@ const n = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 1 })
 export function markdownTable(report: BenchReport): string {
   const lines: string[] = [];
   const cpus = report.machine.cpus as number;
-  lines.push(`kms-vault bench, ${report.date.slice(0, 10)}, ${cpus} CPUs (${String(report.machine.cpuModel)}), Node ${String(report.machine.node)}`);
+  lines.push(
+    `kms-vault bench, ${report.date.slice(0, 10)}, ${cpus} CPUs (${String(report.machine.cpuModel)}), Node ${String(report.machine.node)}`,
+  );
   lines.push('');
   if (report.http) {
-    lines.push(`| HTTP, loopback (2 x ${report.http.durationSec} s per server) | conns | vault req/s | p50 / p99 ms | baseline req/s | p50 / p99 ms | vault/baseline | server CPU µs/req, vault / baseline |`);
+    lines.push(
+      `| HTTP, loopback (2 x ${report.http.durationSec} s per server) | conns | vault req/s | p50 / p99 ms | baseline req/s | p50 / p99 ms | vault/baseline | server CPU µs/req, vault / baseline |`,
+    );
     lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const workload of ['read', 'write'] as const) {
       for (const p of report.http[workload]) {
@@ -37,11 +41,18 @@ export function markdownTable(report: BenchReport): string {
   }
   lines.push('| budget | measured | limit | result |');
   lines.push('| --- | ---: | ---: | --- |');
-  if (report.http) lines.push(`| read throughput vs bare express + GetItem | ${report.http.budget.worstReadRatio.toFixed(3)}x (worst) | >= ${report.http.budget.readRatioMin}x | ${mark(report.http.budget.pass)} |`);
+  if (report.http)
+    lines.push(
+      `| read throughput vs bare express + GetItem | ${report.http.budget.worstReadRatio.toFixed(3)}x (worst) | >= ${report.http.budget.readRatioMin}x | ${mark(report.http.budget.pass)} |`,
+    );
   if (report.kmsCalls) {
     const k = report.kmsCalls;
-    lines.push(`| KMS Decrypts, ${k.hotReads} hot reads | ${k.cacheOn.hotSequentialDecrypts} (cache off: ${k.cacheOff.hotSequentialDecrypts}) | 1 | ${mark(k.cacheOn.hotSequentialDecrypts <= 1)} |`);
-    lines.push(`| KMS Decrypts, ${k.coldConcurrentReads} concurrent cold reads | ${k.cacheOn.coldConcurrentDecrypts} (cache off: ${k.cacheOff.coldConcurrentDecrypts}) | 1 | ${mark(k.cacheOn.coldConcurrentDecrypts <= 1)} |`);
+    lines.push(
+      `| KMS Decrypts, ${k.hotReads} hot reads | ${k.cacheOn.hotSequentialDecrypts} (cache off: ${k.cacheOff.hotSequentialDecrypts}) | 1 | ${mark(k.cacheOn.hotSequentialDecrypts <= 1)} |`,
+    );
+    lines.push(
+      `| KMS Decrypts, ${k.coldConcurrentReads} concurrent cold reads | ${k.cacheOn.coldConcurrentDecrypts} (cache off: ${k.cacheOff.coldConcurrentDecrypts}) | 1 | ${mark(k.cacheOn.coldConcurrentDecrypts <= 1)} |`,
+    );
     const total = (d: Record<string, number>) => Object.values(d).reduce((a, b) => a + b, 0);
     lines.push(
       `| DynamoDB calls per write (create / update / past retention) | ${total(k.writes.dynamoCallsCreate)} / ${total(k.writes.dynamoCallsUpdate)} / ${total(k.writes.dynamoCallsAtRetention)} | 3 | ${mark(k.writes.pass)} |`,
@@ -49,14 +60,22 @@ export function markdownTable(report: BenchReport): string {
   }
   if (report.crypto) {
     const c = report.crypto;
-    lines.push(`| envelope AES-GCM, 1 KiB seal+open with data key in hand | ${c.usPerOp.envelopeAes} µs (${c.ratioVsRaw.envelopeAes}x raw ${c.usPerOp.rawNodeCrypto} µs) | <= ${c.budget.maxRatioVsRaw}x raw | ${mark(c.budget.pass)} |`);
-    lines.push(`| full seal+open incl. local key wrap (info) | ${c.usPerOp.sealOpenLocalKeys} µs (${c.ratioVsRaw.sealOpenLocalKeys}x raw) | - | - |`);
-    lines.push(`| AWS Encryption SDK, raw AES keyring (info) | ${c.usPerOp.awsEncryptionSdk} µs (${c.ratioVsRaw.awsEncryptionSdk}x raw); no signature: ${c.usPerOp.awsEncryptionSdkNoSignature} µs | - | - |`);
+    lines.push(
+      `| envelope AES-GCM, 1 KiB seal+open with data key in hand | ${c.usPerOp.envelopeAes} µs (${c.ratioVsRaw.envelopeAes}x raw ${c.usPerOp.rawNodeCrypto} µs) | <= ${c.budget.maxRatioVsRaw}x raw | ${mark(c.budget.pass)} |`,
+    );
+    lines.push(
+      `| full seal+open incl. local key wrap (info) | ${c.usPerOp.sealOpenLocalKeys} µs (${c.ratioVsRaw.sealOpenLocalKeys}x raw) | - | - |`,
+    );
+    lines.push(
+      `| AWS Encryption SDK, raw AES keyring (info) | ${c.usPerOp.awsEncryptionSdk} µs (${c.ratioVsRaw.awsEncryptionSdk}x raw); no signature: ${c.usPerOp.awsEncryptionSdkNoSignature} µs | - | - |`,
+    );
   }
   if (report.lambdaBundle) {
     const b = report.lambdaBundle;
     if (b.status === 'measured') {
-      lines.push(`| Lambda bundle size | ${n(b.bundleBytes / 1024)} KiB | <= 1024 KiB | ${mark(b.budget.bundlePass)} |`);
+      lines.push(
+        `| Lambda bundle size | ${n(b.bundleBytes / 1024)} KiB | <= 1024 KiB | ${mark(b.budget.bundlePass)} |`,
+      );
       lines.push(`| Lambda module init (median) | ${b.initMsMedian} ms | <= 150 ms | ${mark(b.budget.initPass)} |`);
     } else {
       lines.push(`| Lambda bundle size / init | not measured (${b.status}) | <= 1 MB / <= 150 ms | n/a |`);

@@ -40,17 +40,41 @@ export async function presign(
   const headers: Record<string, string> = { host: url.host };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const signed = await signer.sign(
-    new HttpRequest({ method, protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path, headers, ...(body !== undefined && { body }) }),
+    new HttpRequest({
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: Number(url.port),
+      path,
+      headers,
+      ...(body !== undefined && { body }),
+    }),
   );
-  return { method, path, headers: { ...(signed.headers as Record<string, string>) }, ...(body !== undefined && { body }) };
+  return {
+    method,
+    path,
+    headers: { ...(signed.headers as Record<string, string>) },
+    ...(body !== undefined && { body }),
+  };
 }
 
 /** One request over node:http (fetch refuses a caller-set Host header). Bounded by a timeout. */
-export function send(baseUrl: string, req: PresignedRequest, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+export function send(
+  baseUrl: string,
+  req: PresignedRequest,
+  timeoutMs = 10_000,
+): Promise<{ status: number; body: string }> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const r = httpRequest(
-      { host: url.hostname, port: Number(url.port), method: req.method, path: req.path, headers: req.headers, timeout: timeoutMs },
+      {
+        host: url.hostname,
+        port: Number(url.port),
+        method: req.method,
+        path: req.path,
+        headers: req.headers,
+        timeout: timeoutMs,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -24,9 +24,16 @@ export interface Timing {
   iterations: number;
 }
 
-export type Candidate = { op: () => void; async?: false; options?: Partial<TimingOptions> } | { op: () => Promise<void>; async: true; options?: Partial<TimingOptions> };
+export type Candidate =
+  | { op: () => void; async?: false; options?: Partial<TimingOptions> }
+  | { op: () => Promise<void>; async: true; options?: Partial<TimingOptions> };
 
-export const DEFAULT_TIMING: TimingOptions = { warmupIterations: 1000, minMs: 1000, minIterations: 2000, maxIterations: 20_000_000 };
+export const DEFAULT_TIMING: TimingOptions = {
+  warmupIterations: 1000,
+  minMs: 1000,
+  minIterations: 2000,
+  maxIterations: 20_000_000,
+};
 
 const BATCH = 64;
 
@@ -95,7 +102,14 @@ export async function timeInterleaved<K extends string>(
     perRound.push(row);
   }
   const timings = Object.fromEntries(
-    names.map((name) => [name, { usPerOp: round3(median(perRound.map((row) => row[name]))), roundsUsPerOp: perRound.map((row) => round3(row[name])), iterations: iterations[name] }]),
+    names.map((name) => [
+      name,
+      {
+        usPerOp: round3(median(perRound.map((row) => row[name]))),
+        roundsUsPerOp: perRound.map((row) => round3(row[name])),
+        iterations: iterations[name],
+      },
+    ]),
   ) as Record<K, Timing>;
   return { timings, perRound };
 }

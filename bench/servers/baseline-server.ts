@@ -11,10 +11,10 @@
  * byte for byte the shape the vault reads (envelope, metadata, version summary).
  */
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { type AttributeValue, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import express from 'express';
 import { DynamoDbSecretStore } from '../../src/adapters/dynamodb/dynamodb-secret-store';
 import { startDynalite } from '../../src/adapters/dynamodb/embedded-dynalite';
@@ -46,7 +46,13 @@ async function main(): Promise<void> {
     settings: { maxVersions: 10, rotationDays: 30, maxWriteAttempts: 1 },
   });
   await seeder.put({ principal: BENCH_PRINCIPAL, requestId: 'seed' }, READ_PATH, { value: SECRET_VALUE });
-  const seeded = await dynamo.client.send(new GetItemCommand({ TableName: TABLE_NAME, Key: { pk: { S: READ_PATH }, sk: { S: 'HEAD' } }, ConsistentRead: true }));
+  const seeded = await dynamo.client.send(
+    new GetItemCommand({
+      TableName: TABLE_NAME,
+      Key: { pk: { S: READ_PATH }, sk: { S: 'HEAD' } },
+      ConsistentRead: true,
+    }),
+  );
   const template: Record<string, AttributeValue> = seeded.Item!;
 
   const { client } = dynamo;
@@ -56,7 +62,9 @@ async function main(): Promise<void> {
 
   app.get('/v1/secrets/*path', async (req, res) => {
     const path = req.path.slice(PREFIX.length);
-    const out = await client.send(new GetItemCommand({ TableName: TABLE_NAME, Key: { pk: { S: path }, sk: { S: 'HEAD' } }, ConsistentRead: true }));
+    const out = await client.send(
+      new GetItemCommand({ TableName: TABLE_NAME, Key: { pk: { S: path }, sk: { S: 'HEAD' } }, ConsistentRead: true }),
+    );
     const item = out.Item;
     if (!item) {
       res.status(404).json({ error: { code: 'NotFound' } });
@@ -77,7 +85,12 @@ async function main(): Promise<void> {
     const now = new Date().toISOString();
     const value = Buffer.from(JSON.stringify((req.body as { value?: unknown }).value ?? null), 'utf8');
     // The seeded HEAD item with this path, value and time: the same attributes and size.
-    await client.send(new PutItemCommand({ TableName: TABLE_NAME, Item: { ...template, pk: { S: path }, ct: { B: value }, uAt: { S: now }, since: { S: now } } }));
+    await client.send(
+      new PutItemCommand({
+        TableName: TABLE_NAME,
+        Item: { ...template, pk: { S: path }, ct: { B: value }, uAt: { S: now }, since: { S: now } },
+      }),
+    );
     res.json({ path, updatedAt: now });
   });
 

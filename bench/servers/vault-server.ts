@@ -15,6 +15,9 @@ export interface VaultServerInfo {
 startServer(process.env, { write() {} })
   .then((vault) => {
     const { accessKeyId, secretAccessKey, principal } = vault.credential;
-    serveUntilStopped<VaultServerInfo>({ url: vault.url, region: vault.config.sigv4.region, credential: { accessKeyId, secretAccessKey, principal } }, vault.close);
+    serveUntilStopped<VaultServerInfo>(
+      { url: vault.url, region: vault.config.sigv4.region, credential: { accessKeyId, secretAccessKey, principal } },
+      vault.close,
+    );
   })
   .catch(reportStartFailure);

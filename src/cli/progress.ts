@@ -89,7 +89,10 @@ export class ProgressReporter {
       return;
     }
     const { processed } = this.counts;
-    if (processed - this.lastPlainProcessed >= this.plainEvery || (now - this.lastPlainAt >= this.plainIntervalMs && processed > 0)) {
+    if (
+      processed - this.lastPlainProcessed >= this.plainEvery ||
+      (now - this.lastPlainAt >= this.plainIntervalMs && processed > 0)
+    ) {
       this.plain(now);
     }
   }

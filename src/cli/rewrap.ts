@@ -24,12 +24,12 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbSecretStore } from '../adapters/dynamodb/dynamodb-secret-store';
-import { assertStoreFree, isLockError, startDynalite, StoreInUseError } from '../adapters/dynamodb/embedded-dynalite';
+import { assertStoreFree, isLockError, StoreInUseError, startDynalite } from '../adapters/dynamodb/embedded-dynalite';
 import { dynamoClientConfig, ensureTable } from '../adapters/dynamodb/table';
 import type { Logger } from '../adapters/http/logger';
 import { KmsKeyProvider, kmsClientConfig } from '../adapters/kms/kms-key-provider';
 import { LocalKeyProvider } from '../adapters/local-keys/local-key-provider';
-import { loadConfig, type Config } from '../config';
+import { type Config, loadConfig } from '../config';
 import { AuthenticationError, DependencyError, VaultError } from '../core/errors';
 import { assertValidPrefix } from '../core/paths';
 import { adminPolicy } from '../core/policy';
@@ -37,7 +37,7 @@ import type { KeyProvider, SecretStore } from '../core/ports';
 import { normalisePrincipal } from '../core/principal';
 import type { Caller, Vault } from '../core/vault';
 import { assemble } from '../wiring';
-import { formatDuration, ProgressReporter, type ProgressCounts } from './progress';
+import { formatDuration, type ProgressCounts, ProgressReporter } from './progress';
 
 /**
  * The local admin principal of embedded mode (the same ARN as server.ts's LOCAL_ADMIN; not
@@ -138,7 +138,15 @@ export async function runRewrap(options: RewrapOptions): Promise<RewrapSummary> 
   const where = prefix ? `under "${prefix}"` : 'in the vault';
   const stopped = () => signal?.aborted === true;
 
-  const summary: RewrapSummary = { rewrapped: 0, skipped: 0, failed: [], secrets: 0, versionsRewrapped: 0, interrupted: false, elapsedMs: 0 };
+  const summary: RewrapSummary = {
+    rewrapped: 0,
+    skipped: 0,
+    failed: [],
+    secrets: 0,
+    versionsRewrapped: 0,
+    interrupted: false,
+    elapsedMs: 0,
+  };
   const progress = new ProgressReporter({ out, isTTY, now, unit: 'secrets' });
   const startedAt = now();
   let total: number | undefined;
@@ -205,7 +213,9 @@ export async function runRewrap(options: RewrapOptions): Promise<RewrapSummary> 
           cursor = page.cursor;
         } while (cursor && !stopped());
         total = counted;
-        out.write(`rewrapping ${counted} secret${counted === 1 ? '' : 's'} ${where}${concurrency > 1 ? `, ${concurrency} at a time` : ''}\n`);
+        out.write(
+          `rewrapping ${counted} secret${counted === 1 ? '' : 's'} ${where}${concurrency > 1 ? `, ${concurrency} at a time` : ''}\n`,
+        );
       } else {
         out.write(`rewrapping every secret ${where}${concurrency > 1 ? `, ${concurrency} at a time` : ''}\n`);
       }
@@ -253,11 +263,14 @@ export function formatSummary(summary: RewrapSummary, context: { where: string; 
     `rewrap ${state} after ${formatDuration(summary.elapsedMs)}: ${plural(summary.secrets, 'secret')} processed ${context.where}` +
       (summary.keyId ? `; current key ${summary.keyId}` : ''),
   );
-  lines.push(`  rewrapped: ${plural(summary.rewrapped, 'secret')} (${plural(summary.versionsRewrapped, 'version')} moved to the current key)`);
+  lines.push(
+    `  rewrapped: ${plural(summary.rewrapped, 'secret')} (${plural(summary.versionsRewrapped, 'version')} moved to the current key)`,
+  );
   lines.push(`  skipped:   ${plural(summary.skipped, 'secret')} (already under the current key)`);
   lines.push(`  failed:    ${plural(summary.failed.length, 'secret')}`);
   const byReason = new Map<string, string[]>();
-  for (const failure of summary.failed) byReason.set(failure.reason, [...(byReason.get(failure.reason) ?? []), failure.path]);
+  for (const failure of summary.failed)
+    byReason.set(failure.reason, [...(byReason.get(failure.reason) ?? []), failure.path]);
   const SHOWN = 20;
   for (const [reason, paths] of byReason) {
     lines.push(`    ${reason}: ${plural(paths.length, 'secret')}`);
@@ -267,12 +280,17 @@ export function formatSummary(summary: RewrapSummary, context: { where: string; 
   if (summary.listError) {
     lines.push(`  listing failed (${summary.listError}); the walk stopped there.`);
     if (summary.listError === 'access_denied') {
-      lines.push(`  ${context.principal} needs list, describe and admin in the vault policy (set --principal or ${OPERATOR_PRINCIPAL_ENV}).`);
+      lines.push(
+        `  ${context.principal} needs list, describe and admin in the vault policy (set --principal or ${OPERATOR_PRINCIPAL_ENV}).`,
+      );
     }
   }
-  if (summary.interrupted) lines.push('  interrupted: rerun the same command to finish (secrets already under the current key are skipped).');
+  if (summary.interrupted)
+    lines.push('  interrupted: rerun the same command to finish (secrets already under the current key are skipped).');
   else if (summary.failed.length > 0 || (summary.listError && summary.listError !== 'access_denied')) {
-    lines.push('  rerun the same command to retry (secrets already under the current key are skipped); versions not yet moved keep opening under their old key.');
+    lines.push(
+      '  rerun the same command to retry (secrets already under the current key are skipped); versions not yet moved keep opening under their old key.',
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -329,7 +347,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
   }
   const int = (name: string, text: string, min: number, max: number) => {
     const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new UsageError(`--${name} must be an integer from ${min} to ${max}`);
     return n;
   };
   try {
@@ -354,7 +373,10 @@ function fileAuditLogger(file: string): { logger: Logger; close(): void } {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const fd = openSync(file, 'a', 0o600);
   return {
-    logger: { write: (record) => void writeSync(fd, `${JSON.stringify({ time: new Date().toISOString(), source: 'rewrap-cli', ...record })}\n`) },
+    logger: {
+      write: (record) =>
+        void writeSync(fd, `${JSON.stringify({ time: new Date().toISOString(), source: 'rewrap-cli', ...record })}\n`),
+    },
     close: () => closeSync(fd),
   };
 }
@@ -398,7 +420,12 @@ async function buildVault(config: Config, auditLogger: Logger): Promise<Assemble
   return { vault, keys: cached, describe, close };
 }
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv, out: NodeJS.WriteStream & { isTTY?: boolean }, err: NodeJS.WritableStream): Promise<number> {
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  out: NodeJS.WriteStream & { isTTY?: boolean },
+  err: NodeJS.WritableStream,
+): Promise<number> {
   let args: CliArgs;
   try {
     args = parseCliArgs(argv);
@@ -416,12 +443,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: NodeJS.W
   try {
     principal = normalisePrincipal(args.principal ?? principalFromEnv ?? LOCAL_OPERATOR);
   } catch {
-    err.write(`the operator principal must be an IAM role, user or assumed-role ARN (--principal or ${OPERATOR_PRINCIPAL_ENV})\n`);
+    err.write(
+      `the operator principal must be an IAM role, user or assumed-role ARN (--principal or ${OPERATOR_PRINCIPAL_ENV})\n`,
+    );
     return 1;
   }
   const config = loadConfig(vaultEnv);
   if (args.rotateLocalKey && config.mode !== 'embedded') {
-    err.write('--rotate-local-key is for embedded mode. In AWS mode, point VAULT_KMS_KEY_ID (or its alias) at the new KMS key and run rewrap.\n');
+    err.write(
+      '--rotate-local-key is for embedded mode. In AWS mode, point VAULT_KMS_KEY_ID (or its alias) at the new KMS key and run rewrap.\n',
+    );
     return 1;
   }
   if (config.mode === 'embedded') {
@@ -433,7 +464,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: NodeJS.W
         return 1;
       }
       const newId = LocalKeyProvider.rotate(config.dataDir);
-      out.write(`rotated the local master key: new key ${newId}; the old one is kept in ${join(config.dataDir, 'retired-keys')}/ until everything is rewrapped\n`);
+      out.write(
+        `rotated the local master key: new key ${newId}; the old one is kept in ${join(config.dataDir, 'retired-keys')}/ until everything is rewrapped\n`,
+      );
     }
   }
   const auditFile = args.auditLog ?? join(config.dataDir, 'rewrap-audit.jsonl');
@@ -445,7 +478,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: NodeJS.W
     interrupts += 1;
     if (interrupts === 1) {
       controller.abort();
-      out.write(`${out.isTTY ? '\n' : ''}interrupt: finishing the secrets in flight, then the summary (interrupt again to stop at once)\n`);
+      out.write(
+        `${out.isTTY ? '\n' : ''}interrupt: finishing the secrets in flight, then the summary (interrupt again to stop at once)\n`,
+      );
     } else {
       // Safe at any point: rewrap moves version items before the HEAD, so every version opens.
       err.write('stopped; rerun to finish\n');
@@ -457,7 +492,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: NodeJS.W
   try {
     assembled = await buildVault(config, audit.logger);
     const keyId = await assembled.keys.currentKeyId();
-    out.write(`kms-vault rewrap (${assembled.describe}); current key ${keyId}; as ${principal}; audit in ${auditFile}\n`);
+    out.write(
+      `kms-vault rewrap (${assembled.describe}); current key ${keyId}; as ${principal}; audit in ${auditFile}\n`,
+    );
     const summary = await runRewrap({
       vault: assembled.vault,
       prefix: args.prefix,
@@ -498,16 +535,23 @@ if (require.main === module) {
   // the open): name the cause rather than print "Database is closed".
   process.on('uncaughtException', (error) => {
     const locked = isLockError(error) || /Database is closed/.test(error.message);
-    process.stderr.write(locked ? `rewrap failed: ${new StoreInUseError('the embedded store').message}\n` : `rewrap failed: ${failureReason(error)}: ${error.message}\n`);
+    process.stderr.write(
+      locked
+        ? `rewrap failed: ${new StoreInUseError('the embedded store').message}\n`
+        : `rewrap failed: ${failureReason(error)}: ${error.message}\n`,
+    );
     process.exit(1);
   });
   main(process.argv.slice(2), process.env, process.stdout, process.stderr).then(
     (code) => process.exit(code),
     (error: Error) => {
       // Start-up errors (config, lock, key service) carry no secret; DependencyError's detail is its log line.
-      const text = error instanceof StoreInUseError || error.name === 'ConfigError' ? error.message
-        : error instanceof DependencyError ? `${failureReason(error)}: ${error.detail}`
-        : `${failureReason(error)}: ${error.message}`;
+      const text =
+        error instanceof StoreInUseError || error.name === 'ConfigError'
+          ? error.message
+          : error instanceof DependencyError
+            ? `${failureReason(error)}: ${error.detail}`
+            : `${failureReason(error)}: ${error.message}`;
       process.stderr.write(`rewrap failed: ${text}\n`);
       process.exit(1);
     },

@@ -101,7 +101,9 @@ export class VaultClient {
   }
 
   /** Lists secret metadata, a page at a time; pass the returned cursor to continue. */
-  async listSecrets(opts: { prefix?: string; limit?: number; cursor?: string; rotationDue?: boolean } = {}): Promise<any> {
+  async listSecrets(
+    opts: { prefix?: string; limit?: number; cursor?: string; rotationDue?: boolean } = {},
+  ): Promise<any> {
     const query = queryString({
       prefix: opts.prefix,
       rotationDue: opts.rotationDue ? 'true' : undefined,
@@ -204,7 +206,8 @@ export class VaultClient {
     const error = typeof res.body === 'object' && res.body !== null ? res.body.error : undefined;
     const code = typeof error?.code === 'string' ? error.code : `http_${res.status}`;
     const message = typeof error?.message === 'string' ? error.message : `vault answered HTTP ${res.status}`;
-    const requestId = typeof error?.requestId === 'string' ? error.requestId : res.headers.get('x-request-id') ?? undefined;
+    const requestId =
+      typeof error?.requestId === 'string' ? error.requestId : (res.headers.get('x-request-id') ?? undefined);
     throw new VaultClientError(res.status, code, message, requestId);
   }
 }

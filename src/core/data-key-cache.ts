@@ -50,12 +50,17 @@ export class CachingKeyProvider implements KeyProvider {
     return this.inner.generateDataKey(context);
   }
 
-  rewrapDataKey(wrapped: Buffer, keyId: string, context: EncryptionContext): Promise<{ wrapped: Buffer; keyId: string }> {
+  rewrapDataKey(
+    wrapped: Buffer,
+    keyId: string,
+    context: EncryptionContext,
+  ): Promise<{ wrapped: Buffer; keyId: string }> {
     return this.inner.rewrapDataKey(wrapped, keyId, context);
   }
 
   async decryptDataKey(wrapped: Buffer, keyId: string, context: EncryptionContext): Promise<Buffer> {
-    if (this.settings.maxAgeSeconds <= 0 || this.settings.maxEntries <= 0) return this.inner.decryptDataKey(wrapped, keyId, context);
+    if (this.settings.maxAgeSeconds <= 0 || this.settings.maxEntries <= 0)
+      return this.inner.decryptDataKey(wrapped, keyId, context);
     const now = this.clock.now().getTime();
     this.sweep(now);
     // JSON is an unambiguous serialisation of the context; a different key order only costs a

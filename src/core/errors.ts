@@ -16,14 +16,21 @@ export class VaultError extends Error {
 
 /** Input the caller sent does not satisfy the contract. */
 export class ValidationError extends VaultError {
-  constructor(message: string, readonly issues: string[] = [], options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly issues: string[] = [],
+    options?: { cause?: unknown },
+  ) {
     super('validation_error', message, options);
   }
 }
 
 /** The caller could not be identified. Deliberately says nothing about why. */
 export class AuthenticationError extends VaultError {
-  constructor(readonly reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
     super('unauthenticated', 'the request could not be authenticated', options);
   }
 }
@@ -44,7 +51,10 @@ export class SecretNotFoundError extends VaultError {
 
 /** The version exists but is soft-deleted or destroyed. */
 export class SecretGoneError extends VaultError {
-  constructor(readonly state: 'deleted' | 'destroyed', version: number) {
+  constructor(
+    readonly state: 'deleted' | 'destroyed',
+    version: number,
+  ) {
     super(state === 'deleted' ? 'version_deleted' : 'version_destroyed', `version ${version} is ${state}`);
   }
 }

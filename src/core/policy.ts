@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { normalisePrincipal } from './principal';
 import { pathProblem } from './paths';
+import { normalisePrincipal } from './principal';
 
 export const ACTIONS = ['read', 'write', 'describe', 'list', 'delete', 'destroy', 'admin'] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -20,7 +20,11 @@ const pattern = z.string().superRefine((value, ctx) => {
   if (value === '*') return;
   const base = value.endsWith('/*') ? value.slice(0, -2) : value;
   const problem = pathProblem(base);
-  if (problem) ctx.addIssue({ code: 'custom', message: `path pattern '${value}': ${problem} (use an exact path, 'prefix/*' or '*')` });
+  if (problem)
+    ctx.addIssue({
+      code: 'custom',
+      message: `path pattern '${value}': ${problem} (use an exact path, 'prefix/*' or '*')`,
+    });
 });
 
 const principal = z.string().superRefine((value, ctx) => {
@@ -58,7 +62,10 @@ export function parsePolicy(document: unknown): Policy {
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const [first, index, ...rest] = issue.path;
-      const where = first === 'rules' && typeof index === 'number' ? `rule ${index}${rest.length ? ` (${rest.join('.')})` : ''}` : issue.path.join('.') || 'document';
+      const where =
+        first === 'rules' && typeof index === 'number'
+          ? `rule ${index}${rest.length ? ` (${rest.join('.')})` : ''}`
+          : issue.path.join('.') || 'document';
       return `${where}: ${issue.message}`;
     });
     throw new PolicyError(`invalid policy: ${lines.join('; ')}`);
@@ -77,7 +84,10 @@ function matches(patternText: string, path: string): boolean {
 /** Deny by default: true only when some rule names this principal, action and a matching path. */
 export function isAllowed(policy: Policy, principalArn: string, action: Action, path: string): boolean {
   return policy.rules.some(
-    (rule) => rule.principals.includes(principalArn) && rule.actions.includes(action) && rule.paths.some((p) => matches(p, path)),
+    (rule) =>
+      rule.principals.includes(principalArn) &&
+      rule.actions.includes(action) &&
+      rule.paths.some((p) => matches(p, path)),
   );
 }
 

@@ -29,7 +29,11 @@ export interface KeyProvider {
    */
   decryptDataKey(wrapped: Buffer, keyId: string, context: EncryptionContext): Promise<Buffer>;
   /** Rewraps under the current key without exposing the plaintext key (KMS ReEncrypt). */
-  rewrapDataKey(wrapped: Buffer, keyId: string, context: EncryptionContext): Promise<{ wrapped: Buffer; keyId: string }>;
+  rewrapDataKey(
+    wrapped: Buffer,
+    keyId: string,
+    context: EncryptionContext,
+  ): Promise<{ wrapped: Buffer; keyId: string }>;
 }
 
 export type VersionState = 'active' | 'deleted' | 'destroyed';

@@ -1,4 +1,4 @@
-import { contextFor, open, seal, type Envelope } from './envelope';
+import { contextFor, type Envelope, open, seal } from './envelope';
 import {
   AccessDeniedError,
   IntegrityError,
@@ -8,8 +8,8 @@ import {
   ValidationError,
   VersionConflictError,
 } from './errors';
-import { holdsAnywhere, isAllowed, type Action, type Policy } from './policy';
 import { assertValidPath, assertValidPrefix } from './paths';
+import { type Action, holdsAnywhere, isAllowed, type Policy } from './policy';
 import type { AuditSink, Clock, KeyProvider, SecretHead, SecretMetadata, SecretStore, VersionSummary } from './ports';
 
 export const MAX_VALUE_BYTES = 16 * 1024;
@@ -108,7 +108,8 @@ export class Vault {
     this.authorize(caller, 'write', path);
     const plaintext = Buffer.from(JSON.stringify(input.value), 'utf8');
     try {
-      if (plaintext.length > MAX_VALUE_BYTES) throw new TooLargeError(`value is larger than ${MAX_VALUE_BYTES} bytes of JSON`);
+      if (plaintext.length > MAX_VALUE_BYTES)
+        throw new TooLargeError(`value is larger than ${MAX_VALUE_BYTES} bytes of JSON`);
       let copied: { version: number; envelope: Envelope } | undefined;
       for (let attempt = 1; ; attempt++) {
         const head = await this.deps.store.getHead(path);
@@ -156,7 +157,13 @@ export class Vault {
     if (!envelope) throw new IntegrityError(`version ${wanted} has no stored envelope`);
     const plaintext = await open(this.deps.keys, envelope, contextFor(path, wanted));
     try {
-      return { path, version: wanted, value: JSON.parse(plaintext.toString('utf8')) as SecretValue, createdAt: summary.createdAt, createdBy: summary.createdBy };
+      return {
+        path,
+        version: wanted,
+        value: JSON.parse(plaintext.toString('utf8')) as SecretValue,
+        createdAt: summary.createdAt,
+        createdBy: summary.createdBy,
+      };
     } finally {
       plaintext.fill(0);
     }
@@ -176,7 +183,8 @@ export class Vault {
   async list(caller: Caller, input: ListInput): Promise<{ items: SecretMetadata[]; cursor?: string }> {
     assertValidPrefix(input.prefix);
     const { policy } = this.deps;
-    if (!holdsAnywhere(policy, caller.principal, 'list')) this.deny(caller, 'list', input.prefix, 'no list rule for principal');
+    if (!holdsAnywhere(policy, caller.principal, 'list'))
+      this.deny(caller, 'list', input.prefix, 'no list rule for principal');
     this.allow(caller, 'list', input.prefix);
     const rotationDueBefore = input.rotationDue ? this.deps.clock.now().toISOString() : undefined;
     const items: SecretMetadata[] = [];
@@ -188,7 +196,11 @@ export class Vault {
     for (let pages = 0; pages < MAX_STORE_PAGES; pages++) {
       const page = await this.deps.store.list({ ...query, ...(cursor !== undefined && { cursor }) });
       for (const [index, item] of page.items.entries()) {
-        if (!isAllowed(policy, caller.principal, 'list', item.path) || !isAllowed(policy, caller.principal, 'describe', item.path)) continue;
+        if (
+          !isAllowed(policy, caller.principal, 'list', item.path) ||
+          !isAllowed(policy, caller.principal, 'describe', item.path)
+        )
+          continue;
         items.push(item);
         if (items.length === input.limit) {
           const next = index === page.items.length - 1 ? page.cursor : this.deps.store.cursorAfter(item, query);
@@ -240,10 +252,16 @@ export class Vault {
     this.authorize(caller, 'destroy', path);
     const head = await this.requireHead(path);
     this.checkCas(head, cas);
-    const next: SecretHead = { ...head, rev: head.rev + 1, versions: head.versions.map(({ kid: _kid, ...v }) => ({ ...v, state: 'destroyed' as const })), ...this.touched(caller) };
+    const next: SecretHead = {
+      ...head,
+      rev: head.rev + 1,
+      versions: head.versions.map(({ kid: _kid, ...v }) => ({ ...v, state: 'destroyed' as const })),
+      ...this.touched(caller),
+    };
     delete next.envelope;
     await this.deps.store.replaceHead(next, head.rev);
-    for (const version of await this.deps.store.listVersionItems(path)) await this.deps.store.removeVersion(path, version);
+    for (const version of await this.deps.store.listVersionItems(path))
+      await this.deps.store.removeVersion(path, version);
     await this.deps.store.deleteHead(path, next.rev);
   }
 
@@ -296,7 +314,12 @@ export class Vault {
     const head = await this.requireHead(path);
     this.checkCas(head, input.cas);
     const wanted = input.versions && input.versions.length > 0 ? [...new Set(input.versions)] : [head.version];
-    const next: SecretHead = { ...head, rev: head.rev + 1, versions: head.versions.map((v) => ({ ...v })), ...this.touched(caller) };
+    const next: SecretHead = {
+      ...head,
+      rev: head.rev + 1,
+      versions: head.versions.map((v) => ({ ...v })),
+      ...this.touched(caller),
+    };
     for (const version of wanted) {
       const summary = this.requireVersion(next, version);
       change(summary);
@@ -323,8 +346,13 @@ export class Vault {
       updatedAt: now,
       updatedBy: caller.principal,
       currentSince: now,
-      rotationDueAt: new Date(Date.parse(now) + (rotationDays ?? this.deps.settings.rotationDays) * DAY_MS).toISOString(),
-      versions: [...(head?.versions.map((v) => ({ ...v })) ?? []), { version, createdAt: now, createdBy: caller.principal, state: 'active' }],
+      rotationDueAt: new Date(
+        Date.parse(now) + (rotationDays ?? this.deps.settings.rotationDays) * DAY_MS,
+      ).toISOString(),
+      versions: [
+        ...(head?.versions.map((v) => ({ ...v })) ?? []),
+        { version, createdAt: now, createdBy: caller.principal, state: 'active' },
+      ],
     };
     if (rotationDays !== undefined) next.rotationDays = rotationDays;
     return next;
@@ -343,7 +371,11 @@ export class Vault {
    * copy goes again), or a rewrap moved the current version to a new key (the copy must
    * follow, or the summary would name a key the stored item is not under).
    */
-  private async reconcileCopy(path: string, copied: { version: number; envelope: Envelope }, head: SecretHead | undefined): Promise<void> {
+  private async reconcileCopy(
+    path: string,
+    copied: { version: number; envelope: Envelope },
+    head: SecretHead | undefined,
+  ): Promise<void> {
     const summary = head?.versions.find((v) => v.version === copied.version);
     if (!summary) await this.deps.store.removeVersion(path, copied.version);
     else if (summary.state === 'destroyed') await this.deps.store.eraseVersion(path, copied.version);
@@ -366,7 +398,8 @@ export class Vault {
 
   /** 404 for versions that never existed; 410 destroyed for ones retention has dropped. */
   private requireVersion(head: SecretHead, version: number): VersionSummary {
-    if (!Number.isInteger(version) || version < 1 || version > MAX_VERSION) throw new ValidationError('version must be an integer from 1');
+    if (!Number.isInteger(version) || version < 1 || version > MAX_VERSION)
+      throw new ValidationError('version must be an integer from 1');
     if (version > head.version) throw new SecretNotFoundError(`version ${version} does not exist`);
     const summary = head.versions.find((v) => v.version === version);
     if (!summary) throw new SecretGoneError('destroyed', version);
@@ -378,16 +411,33 @@ export class Vault {
   }
 
   private authorize(caller: Caller, action: Action, path: string, version?: number): void {
-    if (!isAllowed(this.deps.policy, caller.principal, action, path)) this.deny(caller, action, path, 'no rule allows it', version);
+    if (!isAllowed(this.deps.policy, caller.principal, action, path))
+      this.deny(caller, action, path, 'no rule allows it', version);
     this.allow(caller, action, path, version);
   }
 
   private allow(caller: Caller, action: Action, path: string, version?: number): void {
-    this.deps.audit.record({ requestId: caller.requestId, principal: caller.principal, action, path, ...(version !== undefined && { version }), decision: 'allow', reason: 'policy rule matched' });
+    this.deps.audit.record({
+      requestId: caller.requestId,
+      principal: caller.principal,
+      action,
+      path,
+      ...(version !== undefined && { version }),
+      decision: 'allow',
+      reason: 'policy rule matched',
+    });
   }
 
   private deny(caller: Caller, action: Action, path: string, reason: string, version?: number): never {
-    this.deps.audit.record({ requestId: caller.requestId, principal: caller.principal, action, path, ...(version !== undefined && { version }), decision: 'deny', reason });
+    this.deps.audit.record({
+      requestId: caller.requestId,
+      principal: caller.principal,
+      action,
+      path,
+      ...(version !== undefined && { version }),
+      decision: 'deny',
+      reason,
+    });
     throw new AccessDeniedError();
   }
 }

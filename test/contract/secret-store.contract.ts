@@ -1,9 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { FORMAT_ID, type Envelope } from '../../src/core/envelope';
+import { type Envelope, FORMAT_ID } from '../../src/core/envelope';
 import { VersionConflictError } from '../../src/core/errors';
 import type { SecretHead, SecretStore } from '../../src/core/ports';
 
-const envelope = (tag: number): Envelope => ({ alg: FORMAT_ID, iv: randomBytes(12), ct: Buffer.from([tag, ...randomBytes(20)]), edk: randomBytes(40), kid: `key-${tag}` });
+const envelope = (tag: number): Envelope => ({
+  alg: FORMAT_ID,
+  iv: randomBytes(12),
+  ct: Buffer.from([tag, ...randomBytes(20)]),
+  edk: randomBytes(40),
+  kid: `key-${tag}`,
+});
 
 function head(path: string, version: number, rev: number, extra: Partial<SecretHead> = {}): SecretHead {
   const at = '2026-01-01T00:00:00.000Z';
@@ -19,7 +25,12 @@ function head(path: string, version: number, rev: number, extra: Partial<SecretH
     updatedBy: 'arn:aws:iam::111122223333:role/a',
     currentSince: at,
     rotationDueAt: '2026-01-31T00:00:00.000Z',
-    versions: Array.from({ length: version }, (_, i) => ({ version: i + 1, createdAt: at, createdBy: 'arn:aws:iam::111122223333:role/a', state: 'active' as const })),
+    versions: Array.from({ length: version }, (_, i) => ({
+      version: i + 1,
+      createdAt: at,
+      createdBy: 'arn:aws:iam::111122223333:role/a',
+      state: 'active' as const,
+    })),
     ...extra,
   };
 }
@@ -117,8 +128,12 @@ export function secretStoreContract(name: string, makeStore: () => Promise<Secre
     });
 
     it('resumes a listing right after any returned item with cursorAfter', async () => {
-      for (let i = 0; i < 6; i++) await store.createHead(head(`c/s${i}`, 1, 1, { rotationDueAt: `2026-01-0${i + 1}T00:00:00.000Z` }));
-      for (const query of [{ prefix: 'c/', limit: 10 }, { prefix: 'c/', limit: 10, rotationDueBefore: '2026-02-01T00:00:00.000Z' }]) {
+      for (let i = 0; i < 6; i++)
+        await store.createHead(head(`c/s${i}`, 1, 1, { rotationDueAt: `2026-01-0${i + 1}T00:00:00.000Z` }));
+      for (const query of [
+        { prefix: 'c/', limit: 10 },
+        { prefix: 'c/', limit: 10, rotationDueBefore: '2026-02-01T00:00:00.000Z' },
+      ]) {
         const first = await store.list(query);
         expect(first.items.map((i) => i.path)).toEqual(['c/s0', 'c/s1', 'c/s2', 'c/s3', 'c/s4', 'c/s5']);
         const rest = await store.list({ ...query, cursor: store.cursorAfter(first.items[2]!, query) });

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import yaml from 'js-yaml';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
+import yaml from 'js-yaml';
 import { buildLambdaBundle, LAMBDA_ESBUILD_OPTIONS, LAMBDA_ESBUILD_PLUGINS_FILE } from '../../bench/lambda-bundle';
 import { PATH_INDEX, ROTATION_INDEX, tableDefinition } from '../../src/adapters/dynamodb/table';
 import { isAllowed, parsePolicy } from '../../src/core/policy';
@@ -61,7 +61,8 @@ beforeAll(async () => {
   // A fresh clone's situation: no AWS credentials, profile, region or endpoint in the
   // environment, and any proxy-aware network call would fail.
   const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!/^(AWS_|SLS_|SERVERLESS_)/.test(name)) env[name] = value;
+  for (const [name, value] of Object.entries(process.env))
+    if (!/^(AWS_|SLS_|SERVERLESS_)/.test(name)) env[name] = value;
   Object.assign(env, {
     AWS_SHARED_CREDENTIALS_FILE: join(scratch, 'no-credentials'),
     AWS_CONFIG_FILE: join(scratch, 'no-config'),
@@ -70,7 +71,12 @@ beforeAll(async () => {
     HTTPS_PROXY: 'http://127.0.0.1:9',
     npm_config_update_notifier: 'false',
   });
-  await run('npm', ['run', 'package', '--', '--package', outdir], { cwd: ROOT, env, timeout: 220_000, maxBuffer: 16 * 1024 * 1024 });
+  await run('npm', ['run', 'package', '--', '--package', outdir], {
+    cwd: ROOT,
+    env,
+    timeout: 220_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
   template = JSON.parse(readFileSync(join(outdir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
   state = JSON.parse(readFileSync(join(outdir, 'serverless-state.json'), 'utf8')) as typeof state;
 }, 240_000);
@@ -134,11 +140,15 @@ function resolveValue(node: Json | undefined): Json {
       case 'Ref':
         return argument === 'AWS::NoValue' ? (NO_VALUE as unknown as Json) : referenceTo(argument as string);
       case 'Fn::GetAtt': {
-        const [name, attribute] = Array.isArray(argument) ? (argument as string[]) : (argument as string).split(/\.(.*)/s);
+        const [name, attribute] = Array.isArray(argument)
+          ? (argument as string[])
+          : (argument as string).split(/\.(.*)/s);
         return referenceTo(name!, attribute);
       }
       case 'Fn::Sub': {
-        const [text, variables] = Array.isArray(argument) ? (argument as [string, JsonObject]) : [argument as string, {}];
+        const [text, variables] = Array.isArray(argument)
+          ? (argument as [string, JsonObject])
+          : [argument as string, {}];
         return text.replace(/\$\{([^}]+)\}/g, (_whole, inner: string) => {
           if (inner.startsWith('!')) return `\${${inner.slice(1)}}`;
           if (inner in variables) return String(resolveValue(variables[inner]));
@@ -166,7 +176,8 @@ function resolveValue(node: Json | undefined): Json {
   return out;
 }
 
-const list = <T>(value: T | T[] | undefined | null): T[] => (value === undefined || value === null ? [] : Array.isArray(value) ? value : [value]);
+const list = <T>(value: T | T[] | undefined | null): T[] =>
+  value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];
 
 function resource(name: string): Resource {
   const found = template.Resources[name];
@@ -180,7 +191,9 @@ function resourcesOfType(type: string): Array<[string, Resource]> {
 
 /** IAM action patterns (`kms:Describe*`, `*`) against one action. */
 function covers(patterns: string | string[] | undefined, action: string): boolean {
-  return list(patterns).some((pattern) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action));
+  return list(patterns).some((pattern) =>
+    new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action),
+  );
 }
 
 // Symbols for the resolved names.
@@ -195,7 +208,9 @@ const CONTEXT_KEYS = 'kms:EncryptionContextKeys';
 function functionRoleStatements(): Statement[] {
   const role = resolveValue(resource(FUNCTION_ROLE).Properties as Json) as JsonObject;
   expect(role.ManagedPolicyArns).toBeUndefined();
-  const inline = list(role.Policies as JsonObject[]).flatMap((policy) => list((policy.PolicyDocument as JsonObject).Statement as unknown as Statement[]));
+  const inline = list(role.Policies as JsonObject[]).flatMap((policy) =>
+    list((policy.PolicyDocument as JsonObject).Statement as unknown as Statement[]),
+  );
   const attached = [...resourcesOfType('AWS::IAM::Policy'), ...resourcesOfType('AWS::IAM::ManagedPolicy')]
     .map(([, r]) => resolveValue(r.Properties as Json) as JsonObject)
     .filter((properties) => list(properties.Roles as string[]).includes(`ref(${FUNCTION_ROLE})`))
@@ -231,7 +246,12 @@ describe('npm run package', () => {
     const entries = readZip(readFileSync(join(outdir, 'kms-vault.zip')));
     expect(entries.map((entry) => entry.name)).toEqual(['src/lambda.js']);
     const { esbuild } = state.service.custom;
-    expect(esbuild).toEqual({ ...LAMBDA_ESBUILD_OPTIONS, exclude: [], plugins: LAMBDA_ESBUILD_PLUGINS_FILE, packager: 'npm' });
+    expect(esbuild).toEqual({
+      ...LAMBDA_ESBUILD_OPTIONS,
+      exclude: [],
+      plugins: LAMBDA_ESBUILD_PLUGINS_FILE,
+      packager: 'npm',
+    });
     const workdir = mkdtempSync(join(tmpdir(), 'kms-vault-rebuild-'));
     try {
       const ours = await buildLambdaBundle(workdir);
@@ -245,13 +265,22 @@ describe('npm run package', () => {
     const functions = resourcesOfType('AWS::Lambda::Function');
     expect(functions.map(([name]) => name)).toEqual(['ApiLambdaFunction']);
     const fn = resolveValue(functions[0]![1].Properties as Json) as JsonObject;
-    expect(fn).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'src/lambda.handler', Role: `getatt(${FUNCTION_ROLE}.Arn)` });
+    expect(fn).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'src/lambda.handler',
+      Role: `getatt(${FUNCTION_ROLE}.Arn)`,
+    });
     const variables = (fn.Environment as JsonObject).Variables as Record<string, string>;
     expect(variables.VAULT_KMS_KEY_ID).toBe(KEY_ARN);
     expect(variables.VAULT_TABLE_NAME).toBe('ref(VaultTable)');
     const policy = parsePolicy(JSON.parse(variables.VAULT_POLICY!.replaceAll('${AWS::AccountId}', '111122223333')));
-    expect(isAllowed(policy, 'arn:aws:iam::111122223333:role/trading-engine', 'read', 'exchange-keys/u-1/binance')).toBe(true);
-    expect(isAllowed(policy, 'arn:aws:iam::111122223333:role/trading-engine', 'write', 'exchange-keys/u-1/binance')).toBe(false);
+    expect(
+      isAllowed(policy, 'arn:aws:iam::111122223333:role/trading-engine', 'read', 'exchange-keys/u-1/binance'),
+    ).toBe(true);
+    expect(
+      isAllowed(policy, 'arn:aws:iam::111122223333:role/trading-engine', 'write', 'exchange-keys/u-1/binance'),
+    ).toBe(false);
     expect(resource('ApiLogGroup').Properties).toMatchObject({ RetentionInDays: 14 });
   });
 
@@ -272,7 +301,10 @@ describe('npm run package', () => {
       ].sort(),
     );
     for (const method of methods) {
-      expect({ route: method.route, authorization: method.authorization }).toEqual({ route: method.route, authorization: method.route === 'GET /healthz' ? 'NONE' : 'AWS_IAM' });
+      expect({ route: method.route, authorization: method.authorization }).toEqual({
+        route: method.route,
+        authorization: method.route === 'GET /healthz' ? 'NONE' : 'AWS_IAM',
+      });
     }
     expect(resourcesOfType('AWS::ApiGateway::Authorizer')).toEqual([]);
   });
@@ -282,9 +314,18 @@ describe('npm run package', () => {
     const tableResources = [TABLE_ARN, `${TABLE_ARN}/index/${PATH_INDEX}`, `${TABLE_ARN}/index/${ROTATION_INDEX}`];
     const logGroup = `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/kms-vault-${STAGE}`;
     const allowed: Record<string, { actions: string[]; resources: (r: string) => boolean }> = {
-      dynamodb: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'], resources: (r) => tableResources.includes(r) },
-      kms: { actions: ['GenerateDataKey', 'Decrypt', 'ReEncryptFrom', 'ReEncryptTo', 'DescribeKey'], resources: (r) => r === KEY_ARN },
-      logs: { actions: ['CreateLogGroup', 'CreateLogStream', 'PutLogEvents', 'TagResource'], resources: (r) => r.startsWith(`${logGroup}*:`) },
+      dynamodb: {
+        actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
+        resources: (r) => tableResources.includes(r),
+      },
+      kms: {
+        actions: ['GenerateDataKey', 'Decrypt', 'ReEncryptFrom', 'ReEncryptTo', 'DescribeKey'],
+        resources: (r) => r === KEY_ARN,
+      },
+      logs: {
+        actions: ['CreateLogGroup', 'CreateLogStream', 'PutLogEvents', 'TagResource'],
+        resources: (r) => r.startsWith(`${logGroup}*:`),
+      },
     };
     const seen = new Set<string>();
     for (const statement of statements) {
@@ -302,11 +343,26 @@ describe('npm run package', () => {
         const [service, name] = action.split(':') as [string, string];
         expect(allowed[service]?.actions).toContain(name);
         seen.add(action);
-        for (const r of resources) expect({ action, resource: r, allowed: allowed[service]!.resources(r) }).toEqual({ action, resource: r, allowed: true });
+        for (const r of resources)
+          expect({ action, resource: r, allowed: allowed[service]!.resources(r) }).toEqual({
+            action,
+            resource: r,
+            allowed: true,
+          });
       }
     }
     // Everything the adapters call is granted (and nothing else, above).
-    for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:DescribeKey']) {
+    for (const action of [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:Query',
+      'kms:GenerateDataKey',
+      'kms:Decrypt',
+      'kms:ReEncryptFrom',
+      'kms:ReEncryptTo',
+      'kms:DescribeKey',
+    ]) {
       expect(seen).toContain(action);
     }
     // The DynamoDB grant covers both indexes by name.
@@ -315,11 +371,16 @@ describe('npm run package', () => {
   });
 
   it('puts the encryption-context condition on every crypto grant to the role', () => {
-    const crypto = functionRoleStatements().filter((s) => list(s.Action).some((a) => a.startsWith('kms:') && a !== 'kms:DescribeKey'));
+    const crypto = functionRoleStatements().filter((s) =>
+      list(s.Action).some((a) => a.startsWith('kms:') && a !== 'kms:DescribeKey'),
+    );
     expect(crypto.length).toBeGreaterThan(0);
     for (const statement of crypto) {
       expect(statement.Condition?.['ForAnyValue:StringEquals']?.[CONTEXT_KEYS]).toEqual('kms-vault:path');
-      expect(list(statement.Condition?.['ForAllValues:StringEquals']?.[CONTEXT_KEYS] as string[]).sort()).toEqual(['kms-vault:path', 'kms-vault:version']);
+      expect(list(statement.Condition?.['ForAllValues:StringEquals']?.[CONTEXT_KEYS] as string[]).sort()).toEqual([
+        'kms-vault:path',
+        'kms-vault:version',
+      ]);
     }
     // DescribeKey (no context) stands alone.
     const describe = functionRoleStatements().filter((s) => list(s.Action).includes('kms:DescribeKey'));
@@ -338,14 +399,26 @@ describe('npm run package', () => {
       'kms:CreateGrant',
       'kms:GenerateMac',
     ];
-    const keyStatements = () => list(((resolveValue(resource('VaultKey').Properties as Json) as JsonObject).KeyPolicy as JsonObject).Statement as unknown as Statement[]);
-    const principals = (s: Statement) => (s.Principal === '*' ? ['*'] : list((s.Principal as JsonObject | undefined)?.AWS as string | string[]));
+    const keyStatements = () =>
+      list(
+        ((resolveValue(resource('VaultKey').Properties as Json) as JsonObject).KeyPolicy as JsonObject)
+          .Statement as unknown as Statement[],
+      );
+    const principals = (s: Statement) =>
+      s.Principal === '*' ? ['*'] : list((s.Principal as JsonObject | undefined)?.AWS as string | string[]);
 
     it('is a symmetric key with automatic rotation, kept if the stack goes', () => {
       const key = resource('VaultKey');
-      expect(key.Properties).toMatchObject({ KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT', EnableKeyRotation: true });
+      expect(key.Properties).toMatchObject({
+        KeySpec: 'SYMMETRIC_DEFAULT',
+        KeyUsage: 'ENCRYPT_DECRYPT',
+        EnableKeyRotation: true,
+      });
       expect(key.DeletionPolicy).toBe('Retain');
-      expect(resolveValue(resource('VaultKeyAlias').Properties as Json)).toEqual({ AliasName: `alias/kms-vault-${STAGE}`, TargetKeyId: 'ref(VaultKey)' });
+      expect(resolveValue(resource('VaultKeyAlias').Properties as Json)).toEqual({
+        AliasName: `alias/kms-vault-${STAGE}`,
+        TargetKeyId: 'ref(VaultKey)',
+      });
     });
 
     it('lets only the vault role use it, never the account root, and only with the context', () => {
@@ -361,7 +434,10 @@ describe('npm run package', () => {
         for (const statement of allows.filter((s) => covers(s.Action, action))) {
           expect({ action, principals: principals(statement) }).toEqual({ action, principals: [VAULT_ROLE_ARN] });
           expect(statement.Condition?.['ForAnyValue:StringEquals']?.[CONTEXT_KEYS]).toEqual('kms-vault:path');
-          expect(list(statement.Condition?.['ForAllValues:StringEquals']?.[CONTEXT_KEYS] as string[]).sort()).toEqual(['kms-vault:path', 'kms-vault:version']);
+          expect(list(statement.Condition?.['ForAllValues:StringEquals']?.[CONTEXT_KEYS] as string[]).sort()).toEqual([
+            'kms-vault:path',
+            'kms-vault:version',
+          ]);
         }
       }
       for (const action of ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:ReEncryptTo']) {
@@ -373,9 +449,21 @@ describe('npm run package', () => {
 
     it('lets account administrators manage it, and only the break-glass role delete it', () => {
       const statements = keyStatements();
-      const admin = statements.filter((s) => s.Effect === 'Allow' && principals(s).includes(ACCOUNT_ROOT) && !s.Condition);
+      const admin = statements.filter(
+        (s) => s.Effect === 'Allow' && principals(s).includes(ACCOUNT_ROOT) && !s.Condition,
+      );
       expect(admin).toHaveLength(1);
-      for (const action of ['kms:PutKeyPolicy', 'kms:DescribeKey', 'kms:EnableKeyRotation', 'kms:DisableKey', 'kms:CreateAlias', 'kms:TagResource', 'kms:CancelKeyDeletion', 'kms:GetKeyPolicy', 'kms:ListResourceTags']) {
+      for (const action of [
+        'kms:PutKeyPolicy',
+        'kms:DescribeKey',
+        'kms:EnableKeyRotation',
+        'kms:DisableKey',
+        'kms:CreateAlias',
+        'kms:TagResource',
+        'kms:CancelKeyDeletion',
+        'kms:GetKeyPolicy',
+        'kms:ListResourceTags',
+      ]) {
         expect({ action, covered: covers(admin[0]!.Action, action) }).toEqual({ action, covered: true });
       }
       for (const action of [...CRYPTO, 'kms:ScheduleKeyDeletion']) {
@@ -387,7 +475,8 @@ describe('npm run package', () => {
       expect(principals(deny[0]!)).toEqual(['*']);
       expect(deny[0]!.Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': breakGlass } });
       const schedulers = statements.filter((s) => s.Effect === 'Allow' && covers(s.Action, 'kms:ScheduleKeyDeletion'));
-      for (const statement of schedulers) expect(statement.Condition).toEqual({ ArnEquals: { 'aws:PrincipalArn': breakGlass } });
+      for (const statement of schedulers)
+        expect(statement.Condition).toEqual({ ArnEquals: { 'aws:PrincipalArn': breakGlass } });
     });
   });
 
@@ -397,16 +486,30 @@ describe('npm run package', () => {
     const expected = tableDefinition(`kms-vault-${STAGE}`);
     const sortBy = <T>(items: T[], key: (item: T) => string) => [...items].sort((a, b) => key(a).localeCompare(key(b)));
     const normaliseIndexes = (indexes: unknown[]) =>
-      sortBy(indexes as Array<{ IndexName: string; KeySchema: unknown; Projection: { ProjectionType: string; NonKeyAttributes?: string[] } }>, (i) => i.IndexName).map((i) => ({
+      sortBy(
+        indexes as Array<{
+          IndexName: string;
+          KeySchema: unknown;
+          Projection: { ProjectionType: string; NonKeyAttributes?: string[] };
+        }>,
+        (i) => i.IndexName,
+      ).map((i) => ({
         IndexName: i.IndexName,
         KeySchema: i.KeySchema,
-        Projection: { ProjectionType: i.Projection.ProjectionType, NonKeyAttributes: [...(i.Projection.NonKeyAttributes ?? [])].sort() },
+        Projection: {
+          ProjectionType: i.Projection.ProjectionType,
+          NonKeyAttributes: [...(i.Projection.NonKeyAttributes ?? [])].sort(),
+        },
       }));
     expect(properties.TableName).toBe(expected.TableName);
     expect(properties.BillingMode).toBe(expected.BillingMode);
     expect(properties.KeySchema).toEqual(expected.KeySchema);
-    expect(sortBy(properties.AttributeDefinitions as Array<{ AttributeName: string }>, (a) => a.AttributeName)).toEqual(sortBy(expected.AttributeDefinitions!, (a) => a.AttributeName!));
-    expect(normaliseIndexes(properties.GlobalSecondaryIndexes as unknown[])).toEqual(normaliseIndexes(expected.GlobalSecondaryIndexes!));
+    expect(sortBy(properties.AttributeDefinitions as Array<{ AttributeName: string }>, (a) => a.AttributeName)).toEqual(
+      sortBy(expected.AttributeDefinitions!, (a) => a.AttributeName!),
+    );
+    expect(normaliseIndexes(properties.GlobalSecondaryIndexes as unknown[])).toEqual(
+      normaliseIndexes(expected.GlobalSecondaryIndexes!),
+    );
     expect(properties.LocalSecondaryIndexes).toBeUndefined();
     expect(properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     expect(properties.DeletionProtectionEnabled).toBe(true);
@@ -463,7 +566,10 @@ describe('npm run package', () => {
     const statements = list((policy.PolicyDocument as JsonObject).Statement as unknown as Statement[]);
     const api = `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:ref(ApiGatewayRestApi)/${STAGE}`;
     expect(statements.map((s) => [s.Effect, s.Action])).toEqual([['Allow', 'execute-api:Invoke']]);
-    expect(list(statements[0]!.Resource as string[]).sort()).toEqual([`${api}/GET/v1/metadata/exchange-keys/*`, `${api}/GET/v1/secrets/exchange-keys/*`]);
+    expect(list(statements[0]!.Resource as string[]).sort()).toEqual([
+      `${api}/GET/v1/metadata/exchange-keys/*`,
+      `${api}/GET/v1/secrets/exchange-keys/*`,
+    ]);
   });
 });
 
@@ -474,7 +580,8 @@ describe('infra/vault.yml', () => {
 
   it('is the one source of the packaged key, table and policies', () => {
     const source = standalone();
-    for (const [name, definition] of Object.entries(source.Resources)) expect({ name, definition: template.Resources[name] }).toEqual({ name, definition });
+    for (const [name, definition] of Object.entries(source.Resources))
+      expect({ name, definition: template.Resources[name] }).toEqual({ name, definition });
     expect(template.Conditions).toEqual(source.Conditions);
     for (const [name, output] of Object.entries(source.Outputs ?? {})) expect(template.Outputs?.[name]).toEqual(output);
     const included = Object.keys(source.Parameters!).filter((name) => !BOUND_BY_SERVERLESS.includes(name));
@@ -501,10 +608,12 @@ describe('infra/vault.yml', () => {
       if (Array.isArray(node)) return node.forEach(walk);
       for (const [key, value] of Object.entries(node)) {
         if (key === 'Ref') check(value as string);
-        else if (key === 'Fn::GetAtt') check(Array.isArray(value) ? (value[0] as string) : (value as string).split('.')[0]!);
+        else if (key === 'Fn::GetAtt')
+          check(Array.isArray(value) ? (value[0] as string) : (value as string).split('.')[0]!);
         else if (key === 'Fn::Sub') {
           const [text, variables] = Array.isArray(value) ? (value as [string, JsonObject]) : [value as string, {}];
-          for (const [, inner] of text.matchAll(/\$\{([^!}][^}]*)\}/g)) if (!(inner! in variables)) check(inner!.split('.')[0]!);
+          for (const [, inner] of text.matchAll(/\$\{([^!}][^}]*)\}/g))
+            if (!(inner! in variables)) check(inner!.split('.')[0]!);
         } else if (key === 'Fn::If' || (key === 'Condition' && typeof value === 'string')) {
           // (A policy statement's Condition is an object, not a template condition's name.)
           const condition = key === 'Condition' ? (value as string) : ((value as Json[])[0] as string);

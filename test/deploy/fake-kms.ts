@@ -32,7 +32,13 @@ const MAGIC = Buffer.from('FKMS1');
 
 /** The encryption context as GCM additional data: sorted pairs, so key order does not matter. */
 function aad(context: Record<string, string> = {}): Buffer {
-  return Buffer.from(JSON.stringify(Object.keys(context).sort().map((key) => [key, context[key]])));
+  return Buffer.from(
+    JSON.stringify(
+      Object.keys(context)
+        .sort()
+        .map((key) => [key, context[key]]),
+    ),
+  );
 }
 
 /**
@@ -58,11 +64,14 @@ export async function startFakeKms(region = 'eu-west-1', account = '111122223333
   };
 
   const unwrap = (blob: Buffer, context?: Record<string, string>): Buffer => {
-    if (blob.length < MAGIC.length + 28 || !blob.subarray(0, MAGIC.length).equals(MAGIC)) throw new KmsError('InvalidCiphertextException', 'not a ciphertext of this KMS');
+    if (blob.length < MAGIC.length + 28 || !blob.subarray(0, MAGIC.length).equals(MAGIC))
+      throw new KmsError('InvalidCiphertextException', 'not a ciphertext of this KMS');
     const iv = blob.subarray(MAGIC.length, MAGIC.length + 12);
     const tag = blob.subarray(MAGIC.length + 12, MAGIC.length + 28);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', master, iv, { authTagLength: 16 }).setAAD(aad(context)).setAuthTag(tag);
+      const decipher = createDecipheriv('aes-256-gcm', master, iv, { authTagLength: 16 })
+        .setAAD(aad(context))
+        .setAuthTag(tag);
       return Buffer.concat([decipher.update(blob.subarray(MAGIC.length + 28)), decipher.final()]);
     } catch {
       throw new KmsError('InvalidCiphertextException', 'the ciphertext or its encryption context does not match');
@@ -79,14 +88,29 @@ export async function startFakeKms(region = 'eu-west-1', account = '111122223333
       return { KeyId: keyArn, Plaintext: plaintext.toString('base64'), CiphertextBlob: blob.toString('base64') };
     },
     Decrypt: (body) => {
-      if (body.KeyId !== undefined && !isThisKey(body.KeyId)) throw new KmsError('IncorrectKeyException', 'the ciphertext was not wrapped by that key');
-      const plaintext = unwrap(Buffer.from(String(body.CiphertextBlob), 'base64'), body.EncryptionContext as Record<string, string> | undefined);
+      if (body.KeyId !== undefined && !isThisKey(body.KeyId))
+        throw new KmsError('IncorrectKeyException', 'the ciphertext was not wrapped by that key');
+      const plaintext = unwrap(
+        Buffer.from(String(body.CiphertextBlob), 'base64'),
+        body.EncryptionContext as Record<string, string> | undefined,
+      );
       return { KeyId: keyArn, Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
     },
     DescribeKey: (body) => {
       if (!isThisKey(body.KeyId)) throw new KmsError('NotFoundException', `key ${String(body.KeyId)} does not exist`);
       return {
-        KeyMetadata: { AWSAccountId: account, KeyId: keyId, Arn: keyArn, Enabled: true, KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT', KeyManager: 'CUSTOMER', Origin: 'AWS_KMS', CreationDate: 1767225600 },
+        KeyMetadata: {
+          AWSAccountId: account,
+          KeyId: keyId,
+          Arn: keyArn,
+          Enabled: true,
+          KeyState: 'Enabled',
+          KeySpec: 'SYMMETRIC_DEFAULT',
+          KeyUsage: 'ENCRYPT_DECRYPT',
+          KeyManager: 'CUSTOMER',
+          Origin: 'AWS_KMS',
+          CreationDate: 1767225600,
+        },
       };
     },
   };

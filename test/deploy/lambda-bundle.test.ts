@@ -1,12 +1,12 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildLambdaBundle, type BuiltBundle } from '../../bench/lambda-bundle';
-import { startDynalite, type EmbeddedDynamo } from '../../src/adapters/dynamodb/embedded-dynalite';
+import { type BuiltBundle, buildLambdaBundle } from '../../bench/lambda-bundle';
+import { type EmbeddedDynamo, startDynalite } from '../../src/adapters/dynamodb/embedded-dynalite';
 import { ensureTable } from '../../src/adapters/dynamodb/table';
-import { startFakeKms, type FakeKms } from './fake-kms';
+import { type FakeKms, startFakeKms } from './fake-kms';
 
 // The built Lambda bundle (the file serverless-esbuild ships) runs in its own node process, as
 // on Lambda, with real API Gateway REST (v1), HTTP API (v2) and function URL events; DynamoDB
@@ -137,10 +137,14 @@ function restEvent(request: Request) {
 
 /** Payload 2.0, as HTTP APIs (with an IAM authorizer) and function URLs (AWS_IAM) send it. */
 function v2Event(request: Request, kind: 'http-api' | 'function-url') {
-  const host = kind === 'http-api' ? 'f6g7h8i9j0.execute-api.eu-west-1.amazonaws.com' : 'abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws';
+  const host =
+    kind === 'http-api'
+      ? 'f6g7h8i9j0.execute-api.eu-west-1.amazonaws.com'
+      : 'abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws';
   const headers = baseHeaders(request, host);
   const match = /^\/v1\/(secrets|metadata|undelete|destroy|rewrap)\/(.+)$/.exec(request.path);
-  const routeKey = kind === 'function-url' ? '$default' : `${request.method} ${match ? `/v1/${match[1]}/{path+}` : request.path}`;
+  const routeKey =
+    kind === 'function-url' ? '$default' : `${request.method} ${match ? `/v1/${match[1]}/{path+}` : request.path}`;
   const rawQueryString = new URLSearchParams(request.query ?? {}).toString();
   const now = Date.now();
   return {
@@ -169,7 +173,13 @@ function v2Event(request: Request, kind: 'http-api' | 'function-url') {
       }),
       domainName: host,
       domainPrefix: host.split('.')[0],
-      http: { method: request.method, path: request.path, protocol: 'HTTP/1.1', sourceIp: '10.1.2.3', userAgent: headers['user-agent'] },
+      http: {
+        method: request.method,
+        path: request.path,
+        protocol: 'HTTP/1.1',
+        sourceIp: '10.1.2.3',
+        userAgent: headers['user-agent'],
+      },
       requestId: randomUUID(),
       routeKey,
       stage: '$default',
@@ -241,7 +251,11 @@ function requestLogs(): Array<Record<string, unknown>> {
 
 beforeAll(async () => {
   workdir = mkdtempSync(join(tmpdir(), 'kms-vault-lambda-'));
-  [bundle, dynamo, kms] = await Promise.all([buildLambdaBundle(workdir), startDynalite(), startFakeKms(REGION, ACCOUNT)]);
+  [bundle, dynamo, kms] = await Promise.all([
+    buildLambdaBundle(workdir),
+    startDynalite(),
+    startFakeKms(REGION, ACCOUNT),
+  ]);
   const tableName = `kms-vault-test-${randomUUID().slice(0, 8)}`;
   await ensureTable(dynamo.client, tableName);
 
@@ -302,8 +316,12 @@ describe('the built Lambda bundle', () => {
     expect(Object.keys(bundle.metafile.outputs)).toHaveLength(1);
     expect(inputs.some((input) => input.includes('node_modules/@aws-sdk/client-kms/'))).toBe(true);
     expect(inputs.some((input) => input.includes('node_modules/@aws-sdk/client-dynamodb/'))).toBe(true);
-    expect(inputs.filter((input) => /node_modules\/(dynalite|level[^/]*|leveldown|memdown|tsx)\//.test(input))).toEqual([]);
-    expect(inputs.filter((input) => /^src\/(server|adapters\/local-keys|adapters\/auth\/sigv4)/.test(input))).toEqual([]);
+    expect(inputs.filter((input) => /node_modules\/(dynalite|level[^/]*|leveldown|memdown|tsx)\//.test(input))).toEqual(
+      [],
+    );
+    expect(inputs.filter((input) => /^src\/(server|adapters\/local-keys|adapters\/auth\/sigv4)/.test(input))).toEqual(
+      [],
+    );
   });
 
   it('answers /healthz without identity', async () => {
@@ -313,7 +331,14 @@ describe('the built Lambda bundle', () => {
   });
 
   it('serves put, get and describe from API Gateway REST (v1) events', async () => {
-    const put = await invoke(restEvent({ method: 'PUT', path: `/v1/secrets/${PATH}`, caller: ADMIN_SESSION, body: { value: SECRET_V1, labels: { exchange: 'binance' } } }));
+    const put = await invoke(
+      restEvent({
+        method: 'PUT',
+        path: `/v1/secrets/${PATH}`,
+        caller: ADMIN_SESSION,
+        body: { value: SECRET_V1, labels: { exchange: 'binance' } },
+      }),
+    );
     expect(put.statusCode).toBe(201);
     expect(json(put)).toMatchObject({ path: PATH, version: 1, createdBy: ADMIN });
     expect(put.body).not.toContain(SECRET_V1.secretKey);
@@ -324,7 +349,9 @@ describe('the built Lambda bundle', () => {
     expect(get.statusCode).toBe(200);
     expect(json(get)).toMatchObject({ path: PATH, version: 1, value: SECRET_V1 });
 
-    const describe = await invoke(restEvent({ method: 'GET', path: `/v1/metadata/${PATH}`, caller: TRADING_ENGINE_SESSION }));
+    const describe = await invoke(
+      restEvent({ method: 'GET', path: `/v1/metadata/${PATH}`, caller: TRADING_ENGINE_SESSION }),
+    );
     expect(describe.statusCode).toBe(200);
     expect(json(describe)).toMatchObject({ path: PATH, version: 1, labels: { exchange: 'binance' } });
     expect(describe.body).not.toContain(SECRET_V1.secretKey);
@@ -332,33 +359,60 @@ describe('the built Lambda bundle', () => {
 
   it('serves HTTP API (v2) events', async () => {
     const put = await invoke(
-      v2Event({ method: 'PUT', path: `/v1/secrets/${PATH}`, caller: ADMIN_SESSION, body: { value: SECRET_V2 }, headers: { 'content-type': 'application/json; charset=utf-8' } }, 'http-api'),
+      v2Event(
+        {
+          method: 'PUT',
+          path: `/v1/secrets/${PATH}`,
+          caller: ADMIN_SESSION,
+          body: { value: SECRET_V2 },
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+        },
+        'http-api',
+      ),
     );
     expect(put.statusCode).toBe(200);
     expect(json(put)).toMatchObject({ version: 2 });
 
-    const get = await invoke(v2Event({ method: 'GET', path: `/v1/secrets/${PATH}`, caller: TRADING_ENGINE_SESSION }, 'http-api'));
+    const get = await invoke(
+      v2Event({ method: 'GET', path: `/v1/secrets/${PATH}`, caller: TRADING_ENGINE_SESSION }, 'http-api'),
+    );
     expect(get.statusCode).toBe(200);
     expect(json(get)).toMatchObject({ version: 2, value: SECRET_V2 });
     expect(header(get, 'cache-control')).toBe('no-store');
 
-    const old = await invoke(v2Event({ method: 'GET', path: `/v1/secrets/${PATH}`, caller: TRADING_ENGINE_SESSION, query: { version: '1' } }, 'http-api'));
+    const old = await invoke(
+      v2Event(
+        { method: 'GET', path: `/v1/secrets/${PATH}`, caller: TRADING_ENGINE_SESSION, query: { version: '1' } },
+        'http-api',
+      ),
+    );
     expect(old.statusCode).toBe(200);
     expect(json(old)).toMatchObject({ version: 1, value: SECRET_V1 });
 
-    const describe = await invoke(v2Event({ method: 'GET', path: `/v1/metadata/${PATH}`, caller: TRADING_ENGINE }, 'http-api'));
+    const describe = await invoke(
+      v2Event({ method: 'GET', path: `/v1/metadata/${PATH}`, caller: TRADING_ENGINE }, 'http-api'),
+    );
     expect(describe.statusCode).toBe(200);
     expect(json(describe)).toMatchObject({ path: PATH, version: 2 });
   });
 
   it('serves function URL events', async () => {
     const path = 'exchange-keys/user-77/okx-main';
-    const put = await invoke(v2Event({ method: 'PUT', path: `/v1/secrets/${path}`, caller: ADMIN, body: { value: 'okx-secret-string' } }, 'function-url'));
+    const put = await invoke(
+      v2Event(
+        { method: 'PUT', path: `/v1/secrets/${path}`, caller: ADMIN, body: { value: 'okx-secret-string' } },
+        'function-url',
+      ),
+    );
     expect(put.statusCode).toBe(201);
-    const get = await invoke(v2Event({ method: 'GET', path: `/v1/secrets/${path}`, caller: TRADING_ENGINE_SESSION }, 'function-url'));
+    const get = await invoke(
+      v2Event({ method: 'GET', path: `/v1/secrets/${path}`, caller: TRADING_ENGINE_SESSION }, 'function-url'),
+    );
     expect(get.statusCode).toBe(200);
     expect(json(get)).toMatchObject({ path, version: 1, value: 'okx-secret-string' });
-    const describe = await invoke(v2Event({ method: 'GET', path: `/v1/metadata/${path}`, caller: TRADING_ENGINE_SESSION }, 'function-url'));
+    const describe = await invoke(
+      v2Event({ method: 'GET', path: `/v1/metadata/${path}`, caller: TRADING_ENGINE_SESSION }, 'function-url'),
+    );
     expect(describe.statusCode).toBe(200);
     expect(json(describe)).toMatchObject({ path, version: 1 });
   });
@@ -388,8 +442,23 @@ describe('the built Lambda bundle', () => {
     // The trading engine claiming to be the admin stays the trading engine: it may not write.
     const before = requestLogs().length;
     for (const event of [
-      restEvent({ method: 'PUT', path: `/v1/secrets/${PATH}`, caller: TRADING_ENGINE_SESSION, body: { value: 'overwritten' }, headers: FORGED_IDENTITY_HEADERS }),
-      v2Event({ method: 'PUT', path: `/v1/secrets/${PATH}`, caller: TRADING_ENGINE_SESSION, body: { value: 'overwritten' }, headers: FORGED_IDENTITY_HEADERS }, 'function-url'),
+      restEvent({
+        method: 'PUT',
+        path: `/v1/secrets/${PATH}`,
+        caller: TRADING_ENGINE_SESSION,
+        body: { value: 'overwritten' },
+        headers: FORGED_IDENTITY_HEADERS,
+      }),
+      v2Event(
+        {
+          method: 'PUT',
+          path: `/v1/secrets/${PATH}`,
+          caller: TRADING_ENGINE_SESSION,
+          body: { value: 'overwritten' },
+          headers: FORGED_IDENTITY_HEADERS,
+        },
+        'function-url',
+      ),
     ]) {
       expect((await invoke(event)).statusCode).toBe(403);
     }
@@ -406,7 +475,9 @@ describe('the built Lambda bundle', () => {
     expect(decrypted.length).toBeGreaterThanOrEqual(3);
     for (const call of kms.calls) {
       expect(call.error).toBeUndefined();
-      expect(call.authorization).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=ASIATESTONLY/\\d{8}/${REGION}/kms/aws4_request`));
+      expect(call.authorization).toMatch(
+        new RegExp(`^AWS4-HMAC-SHA256 Credential=ASIATESTONLY/\\d{8}/${REGION}/kms/aws4_request`),
+      );
       if (call.operation === 'DescribeKey') continue;
       expect(call.keyId).toBe(kms.keyArn);
       expect(Object.keys(call.context ?? {}).sort()).toEqual(['kms-vault:path', 'kms-vault:version']);
@@ -417,7 +488,13 @@ describe('the built Lambda bundle', () => {
 
   it('wrote no secret value to its logs', () => {
     expect(requestLogs().length).toBeGreaterThan(10);
-    for (const secret of [SECRET_V1.secretKey, SECRET_V1.passphrase, SECRET_V2.secretKey, SECRET_V2.passphrase, 'okx-secret-string']) {
+    for (const secret of [
+      SECRET_V1.secretKey,
+      SECRET_V1.passphrase,
+      SECRET_V2.secretKey,
+      SECRET_V2.passphrase,
+      'okx-secret-string',
+    ]) {
       expect(output).not.toContain(secret);
     }
   });

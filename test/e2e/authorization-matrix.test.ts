@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { parsePolicy } from '../../src/core/policy';
-import { dynamo, stopDynamo } from '../support/dynamo';
 import { testApp } from '../support/app';
+import { dynamo, stopDynamo } from '../support/dynamo';
 import { ADMIN, CountingKeyProvider } from '../support/fakes';
 
 afterAll(stopDynamo);
@@ -23,16 +23,29 @@ const POLICY = parsePolicy({
 const P = 'exchange-keys/user-1842/binance-main';
 type Route = { name: string; send: (principal?: string) => (app: Parameters<typeof request>[0]) => request.Test };
 const withId = (test: request.Test, principal?: string) => (principal ? test.set('x-test-principal', principal) : test);
-const json = (test: request.Test, body: unknown) => test.set('content-type', 'application/json').send(JSON.stringify(body));
+const json = (test: request.Test, body: unknown) =>
+  test.set('content-type', 'application/json').send(JSON.stringify(body));
 
 const ROUTES: Route[] = [
-  { name: 'PUT /v1/secrets', send: (p) => (app) => json(withId(request(app).put(`/v1/secrets/${P}`), p), { value: 'new' }) },
+  {
+    name: 'PUT /v1/secrets',
+    send: (p) => (app) => json(withId(request(app).put(`/v1/secrets/${P}`), p), { value: 'new' }),
+  },
   { name: 'GET /v1/secrets', send: (p) => (app) => withId(request(app).get(`/v1/secrets/${P}`), p) },
   { name: 'GET /v1/metadata/{path}', send: (p) => (app) => withId(request(app).get(`/v1/metadata/${P}`), p) },
-  { name: 'GET /v1/metadata (list)', send: (p) => (app) => withId(request(app).get('/v1/metadata?prefix=exchange-keys/'), p) },
+  {
+    name: 'GET /v1/metadata (list)',
+    send: (p) => (app) => withId(request(app).get('/v1/metadata?prefix=exchange-keys/'), p),
+  },
   { name: 'DELETE /v1/secrets', send: (p) => (app) => withId(request(app).delete(`/v1/secrets/${P}`), p) },
-  { name: 'POST /v1/undelete', send: (p) => (app) => json(withId(request(app).post(`/v1/undelete/${P}`), p), { versions: [1] }) },
-  { name: 'POST /v1/destroy', send: (p) => (app) => json(withId(request(app).post(`/v1/destroy/${P}`), p), { versions: [1] }) },
+  {
+    name: 'POST /v1/undelete',
+    send: (p) => (app) => json(withId(request(app).post(`/v1/undelete/${P}`), p), { versions: [1] }),
+  },
+  {
+    name: 'POST /v1/destroy',
+    send: (p) => (app) => json(withId(request(app).post(`/v1/destroy/${P}`), p), { versions: [1] }),
+  },
   { name: 'DELETE /v1/metadata', send: (p) => (app) => withId(request(app).delete(`/v1/metadata/${P}`), p) },
   { name: 'POST /v1/rewrap', send: (p) => (app) => json(withId(request(app).post(`/v1/rewrap/${P}`), p), {}) },
 ];
@@ -42,13 +55,41 @@ const EXPECTED: Record<string, Record<string, number>> = {
   'no identity': Object.fromEntries(ROUTES.map((r) => [r.name, 401])),
   'unknown principal': Object.fromEntries(ROUTES.map((r) => [r.name, 403])),
   admin: Object.fromEntries(ROUTES.map((r) => [r.name, ALLOW])),
-  'user-api role': { 'PUT /v1/secrets': ALLOW, 'GET /v1/secrets': 403, 'GET /v1/metadata/{path}': ALLOW, 'GET /v1/metadata (list)': ALLOW, 'DELETE /v1/secrets': ALLOW, 'POST /v1/undelete': ALLOW, 'POST /v1/destroy': 403, 'DELETE /v1/metadata': 403, 'POST /v1/rewrap': 403 },
-  'trading-engine role': { 'PUT /v1/secrets': 403, 'GET /v1/secrets': ALLOW, 'GET /v1/metadata/{path}': ALLOW, 'GET /v1/metadata (list)': 403, 'DELETE /v1/secrets': 403, 'POST /v1/undelete': 403, 'POST /v1/destroy': 403, 'DELETE /v1/metadata': 403, 'POST /v1/rewrap': 403 },
+  'user-api role': {
+    'PUT /v1/secrets': ALLOW,
+    'GET /v1/secrets': 403,
+    'GET /v1/metadata/{path}': ALLOW,
+    'GET /v1/metadata (list)': ALLOW,
+    'DELETE /v1/secrets': ALLOW,
+    'POST /v1/undelete': ALLOW,
+    'POST /v1/destroy': 403,
+    'DELETE /v1/metadata': 403,
+    'POST /v1/rewrap': 403,
+  },
+  'trading-engine role': {
+    'PUT /v1/secrets': 403,
+    'GET /v1/secrets': ALLOW,
+    'GET /v1/metadata/{path}': ALLOW,
+    'GET /v1/metadata (list)': 403,
+    'DELETE /v1/secrets': 403,
+    'POST /v1/undelete': 403,
+    'POST /v1/destroy': 403,
+    'DELETE /v1/metadata': 403,
+    'POST /v1/rewrap': 403,
+  },
 };
-const WHO: Record<string, string | undefined> = { 'no identity': undefined, 'unknown principal': STRANGER, admin: ADMIN, 'user-api role': USER_API, 'trading-engine role': ENGINE };
+const WHO: Record<string, string | undefined> = {
+  'no identity': undefined,
+  'unknown principal': STRANGER,
+  admin: ADMIN,
+  'user-api role': USER_API,
+  'trading-engine role': ENGINE,
+};
 
 describe('authorisation matrix: every route x every caller', () => {
-  const cases = Object.keys(EXPECTED).flatMap((who) => ROUTES.map((route) => [who, route.name, EXPECTED[who]![route.name]!] as const));
+  const cases = Object.keys(EXPECTED).flatMap((who) =>
+    ROUTES.map((route) => [who, route.name, EXPECTED[who]![route.name]!] as const),
+  );
 
   it.each(cases)('%s on %s -> %i', async (who, routeName, expected) => {
     const keys = new CountingKeyProvider();
@@ -60,7 +101,9 @@ describe('authorisation matrix: every route x every caller', () => {
     const send = jest.spyOn(t.client, 'send');
     const route = ROUTES.find((r) => r.name === routeName)!;
     const res = await route.send(WHO[who])(t.app);
-    const dynamoCalls = send.mock.calls.filter(([command]) => (command.input as { TableName?: string }).TableName === t.tableName);
+    const dynamoCalls = send.mock.calls.filter(
+      ([command]) => (command.input as { TableName?: string }).TableName === t.tableName,
+    );
     send.mockRestore();
     if (expected === ALLOW) {
       expect(res.status).toBeGreaterThanOrEqual(200);
@@ -77,7 +120,14 @@ describe('authorisation matrix: every route x every caller', () => {
     if (expected === 403) {
       const audit = t.logger.records.filter((r) => r.type === 'audit' && r.decision === 'deny');
       expect(audit).toHaveLength(1);
-      expect(audit[0]).toEqual(expect.objectContaining({ requestId: res.headers['x-request-id'], principal: WHO[who], decision: 'deny', reason: expect.any(String) }));
+      expect(audit[0]).toEqual(
+        expect.objectContaining({
+          requestId: res.headers['x-request-id'],
+          principal: WHO[who],
+          decision: 'deny',
+          reason: expect.any(String),
+        }),
+      );
     }
   });
 
@@ -90,13 +140,20 @@ describe('authorisation matrix: every route x every caller', () => {
       ],
     });
     const t = await testApp({ policy });
-    for (const path of ['exchange-keys/team-a/k1', 'exchange-keys/team-b/k1', 'exchange-keys/team-c/k1', 'exchange-keys/team-a/k2']) {
+    for (const path of [
+      'exchange-keys/team-a/k1',
+      'exchange-keys/team-b/k1',
+      'exchange-keys/team-c/k1',
+      'exchange-keys/team-a/k2',
+    ]) {
       expect((await t.as(ADMIN).put(`/v1/secrets/${path}`, { value: 'v' })).status).toBe(201);
     }
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
-      const res = await t.as(USER_API).get(`/v1/metadata?prefix=exchange-keys/&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const res = await t
+        .as(USER_API)
+        .get(`/v1/metadata?prefix=exchange-keys/&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
       expect(res.status).toBe(200);
       seen.push(...res.body.items.map((i: { path: string }) => i.path));
       cursor = res.body.cursor;

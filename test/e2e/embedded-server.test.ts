@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { VaultClient, VaultClientError } from '../../src/client';
 import { MemoryLogger } from '../../src/adapters/http/logger';
-import { banner, LOCAL_ADMIN, startServer, type RunningVault } from '../../src/server';
+import { VaultClient, VaultClientError } from '../../src/client';
+import { banner, LOCAL_ADMIN, type RunningVault, startServer } from '../../src/server';
 
 const run = promisify(execFile);
 
@@ -30,7 +30,10 @@ describe('embedded mode (npm start) end to end', () => {
     expect(statSync(join(dir, 'master.key')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'credentials.json')).mode & 0o777).toBe(0o600);
     const printed = banner(vault);
-    const commands = printed.split('\n').filter((l) => l.trim().startsWith('curl') || l.trim().startsWith('-d')).map((l) => l.trim());
+    const commands = printed
+      .split('\n')
+      .filter((l) => l.trim().startsWith('curl') || l.trim().startsWith('-d'))
+      .map((l) => l.trim());
     // The write is printed over two lines joined by a backslash; the read is one line.
     const write = `${commands[0]!.replace(/\\$/, '')} ${commands[1]!}`;
     const read = commands[2]!;
@@ -46,19 +49,39 @@ describe('embedded mode (npm start) end to end', () => {
     const unsigned = await fetch(`${vault.url}/v1/secrets/exchange-keys/user-1842/binance-main`);
     expect(unsigned.status).toBe(401);
     expect(((await unsigned.json()) as { error: { code: string } }).error.code).toBe('unauthenticated');
-    const forged = await fetch(`${vault.url}/v1/secrets/exchange-keys/user-1842/binance-main`, { headers: { 'x-amzn-user-arn': LOCAL_ADMIN, 'x-forwarded-user': LOCAL_ADMIN } });
+    const forged = await fetch(`${vault.url}/v1/secrets/exchange-keys/user-1842/binance-main`, {
+      headers: { 'x-amzn-user-arn': LOCAL_ADMIN, 'x-forwarded-user': LOCAL_ADMIN },
+    });
     expect(forged.status).toBe(401);
-    const wrong = new VaultClient({ endpoint: vault.url, region: 'us-east-1', credentials: { accessKeyId: vault.credential.accessKeyId, secretAccessKey: 'not-the-secret' } });
+    const wrong = new VaultClient({
+      endpoint: vault.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: vault.credential.accessKeyId, secretAccessKey: 'not-the-secret' },
+    });
     await expect(wrong.getSecret('exchange-keys/user-1842/binance-main')).rejects.toMatchObject({ status: 401 });
     const client = new VaultClient({ endpoint: vault.url, region: 'us-east-1', credentials: vault.credential });
     // Persisted across the restart: the value written by the previous server is still there.
-    await expect(client.getSecret('exchange-keys/user-1842/binance-main')).resolves.toMatchObject({ value: { apiKey: 'demo-key', secretKey: 'demo-secret' } });
-    await client.putSecret('exchange-keys/user-9/okx', { apiKey: 'a', secretKey: 'b', passphrase: 'c' }, { labels: { exchange: 'okx' }, cas: 0 });
-    await expect(client.putSecret('exchange-keys/user-9/okx', 'x', { cas: 0 })).rejects.toBeInstanceOf(VaultClientError);
+    await expect(client.getSecret('exchange-keys/user-1842/binance-main')).resolves.toMatchObject({
+      value: { apiKey: 'demo-key', secretKey: 'demo-secret' },
+    });
+    await client.putSecret(
+      'exchange-keys/user-9/okx',
+      { apiKey: 'a', secretKey: 'b', passphrase: 'c' },
+      { labels: { exchange: 'okx' }, cas: 0 },
+    );
+    await expect(client.putSecret('exchange-keys/user-9/okx', 'x', { cas: 0 })).rejects.toBeInstanceOf(
+      VaultClientError,
+    );
     const listed = await client.listSecrets({ prefix: 'exchange-keys/' });
-    expect(listed.items.map((i: { path: string }) => i.path)).toEqual(['exchange-keys/user-1842/binance-main', 'exchange-keys/user-9/okx']);
+    expect(listed.items.map((i: { path: string }) => i.path)).toEqual([
+      'exchange-keys/user-1842/binance-main',
+      'exchange-keys/user-9/okx',
+    ]);
     await client.deleteSecret('exchange-keys/user-9/okx');
-    await expect(client.getSecret('exchange-keys/user-9/okx')).rejects.toMatchObject({ status: 410, code: 'version_deleted' });
+    await expect(client.getSecret('exchange-keys/user-9/okx')).rejects.toMatchObject({
+      status: 410,
+      code: 'version_deleted',
+    });
     await client.undeleteSecret('exchange-keys/user-9/okx', [1]);
     await client.destroySecret('exchange-keys/user-9/okx', [1]);
     await expect(client.rewrap('exchange-keys/user-1842/binance-main')).resolves.toMatchObject({ skipped: [1] });

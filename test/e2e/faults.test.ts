@@ -1,9 +1,15 @@
-import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
 import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { KmsKeyProvider } from '../../src/adapters/kms/kms-key-provider';
-import { dynamo, stopDynamo } from '../support/dynamo';
 import { testApp } from '../support/app';
+import { dynamo, stopDynamo } from '../support/dynamo';
 import { FakeKms, KEY_ARN } from '../support/fake-kms';
 
 afterAll(stopDynamo);
@@ -18,8 +24,16 @@ const timeout = () => fault('TimeoutError');
  */
 async function faultyDynamo() {
   const { endpoint } = await dynamo();
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  const real = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  const real = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
   const mock = mockClient(client);
   const passThrough = () => {
     mock.reset();
@@ -35,11 +49,18 @@ async function faultyDynamo() {
 async function setup() {
   const kms = new FakeKms();
   const dyn = await faultyDynamo();
-  const t = await testApp({ keys: new KmsKeyProvider({ keyId: KEY_ARN, client: kms.client }), dynamoClient: dyn.client });
+  const t = await testApp({
+    keys: new KmsKeyProvider({ keyId: KEY_ARN, client: kms.client }),
+    dynamoClient: dyn.client,
+  });
   return { t, kms, dyn };
 }
 
-function expect503(res: { status: number; headers: Record<string, string>; body: { error: { code: string; message: string } } }) {
+function expect503(res: {
+  status: number;
+  headers: Record<string, string>;
+  body: { error: { code: string; message: string } };
+}) {
   expect(res.status).toBe(503);
   expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
   expect(res.body.error.code).toBe('dependency_unavailable');
@@ -47,7 +68,10 @@ function expect503(res: { status: number; headers: Record<string, string>; body:
 }
 
 describe('dependency faults answer 503 with Retry-After and change no item', () => {
-  it.each([['throttled', throttling], ['timed out', timeout]])('KMS GenerateDataKey %s on create and on a new version', async (_label, error) => {
+  it.each([
+    ['throttled', throttling],
+    ['timed out', timeout],
+  ])('KMS GenerateDataKey %s on create and on a new version', async (_label, error) => {
     const { t, kms } = await setup();
     await t.as().put('/v1/secrets/f/existing', { value: 'v1' });
     const before = await t.scan();
@@ -62,7 +86,10 @@ describe('dependency faults answer 503 with Retry-After and change no item', () 
     kms.mock.restore();
   });
 
-  it.each([['throttled', throttling], ['timed out', timeout]])('KMS Decrypt %s on read', async (_label, error) => {
+  it.each([
+    ['throttled', throttling],
+    ['timed out', timeout],
+  ])('KMS Decrypt %s on read', async (_label, error) => {
     const { t, kms } = await setup();
     await t.as().put('/v1/secrets/f/r', { value: 'v1' });
     const before = await t.scan();
@@ -72,7 +99,10 @@ describe('dependency faults answer 503 with Retry-After and change no item', () 
     kms.mock.restore();
   });
 
-  it.each([['throttled', throttling], ['timed out', timeout]])('DynamoDB PutItem %s on create and on a new version', async (_label, error) => {
+  it.each([
+    ['throttled', throttling],
+    ['timed out', timeout],
+  ])('DynamoDB PutItem %s on create and on a new version', async (_label, error) => {
     const { t, dyn, kms } = await setup();
     await t.as().put('/v1/secrets/f/existing', { value: 'v1' });
     const before = await t.scan();
@@ -81,14 +111,20 @@ describe('dependency faults answer 503 with Retry-After and change no item', () 
     expect503(await t.as().put('/v1/secrets/f/existing', { value: 'v2' }));
     expect(await t.scan()).toEqual(before);
     dyn.passThrough();
-    expect((await t.as().get('/v1/secrets/f/existing')).body).toEqual(expect.objectContaining({ version: 1, value: 'v1' }));
+    expect((await t.as().get('/v1/secrets/f/existing')).body).toEqual(
+      expect.objectContaining({ version: 1, value: 'v1' }),
+    );
     kms.mock.restore();
   });
 
   it('DynamoDB fails only on the HEAD write: no partial record, the next write succeeds', async () => {
     const { t, dyn, kms } = await setup();
     await t.as().put('/v1/secrets/f/existing', { value: 'v1' });
-    const real = new DynamoDBClient({ endpoint: (await dynamo()).endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const real = new DynamoDBClient({
+      endpoint: (await dynamo()).endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
     dyn.mock.on(PutItemCommand).callsFake((input: { Item: { sk: { S: string } } }) => {
       if (input.Item.sk.S === 'HEAD') throw throttling();
       return real.send(new PutItemCommand(input as never));
@@ -103,7 +139,10 @@ describe('dependency faults answer 503 with Retry-After and change no item', () 
     kms.mock.restore();
   });
 
-  it.each([['throttled', throttling], ['timed out', timeout]])('DynamoDB GetItem %s on read and on write', async (_label, error) => {
+  it.each([
+    ['throttled', throttling],
+    ['timed out', timeout],
+  ])('DynamoDB GetItem %s on read and on write', async (_label, error) => {
     const { t, dyn, kms } = await setup();
     await t.as().put('/v1/secrets/f/r', { value: 'v1' });
     const before = await t.scan();

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import type { DataKey, EncryptionContext } from '../../src/core/ports';
+import { itemBytes, testApp } from '../support/app';
 import { dynamo, stopDynamo } from '../support/dynamo';
-import { testApp, itemBytes } from '../support/app';
 import { CountingKeyProvider } from '../support/fakes';
 
 afterAll(stopDynamo);
@@ -13,7 +13,13 @@ const CREDS = { apiKey: 'AK-1842-visible-nowhere', secretKey: 'SK-c2VjcmV0LWtleQ
 function expectErrorBody(res: request.Response, status: number, code?: string) {
   expect(res.status).toBe(status);
   expect(res.headers['cache-control']).toBe('no-store');
-  expect(res.body.error).toEqual(expect.objectContaining({ code: code ?? expect.any(String), message: expect.any(String), requestId: res.headers['x-request-id'] }));
+  expect(res.body.error).toEqual(
+    expect.objectContaining({
+      code: code ?? expect.any(String),
+      message: expect.any(String),
+      requestId: res.headers['x-request-id'],
+    }),
+  );
 }
 
 describe('HTTP API: happy paths', () => {
@@ -29,11 +35,16 @@ describe('HTTP API: happy paths', () => {
   it('writes (201 then 200), reads current and past versions, describes and lists', async () => {
     const t = await testApp();
     const api = t.as();
-    const created = await api.put(`/v1/secrets/${PATH}`, { value: CREDS, labels: { exchange: 'binance', owner: 'user-1842' } });
+    const created = await api.put(`/v1/secrets/${PATH}`, {
+      value: CREDS,
+      labels: { exchange: 'binance', owner: 'user-1842' },
+    });
     expect(created.status).toBe(201);
     expect(created.headers['cache-control']).toBe('no-store');
     expect(created.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
-    expect(created.body).toEqual(expect.objectContaining({ path: PATH, version: 1, labels: { exchange: 'binance', owner: 'user-1842' } }));
+    expect(created.body).toEqual(
+      expect.objectContaining({ path: PATH, version: 1, labels: { exchange: 'binance', owner: 'user-1842' } }),
+    );
     expect(JSON.stringify(created.body)).not.toContain(CREDS.secretKey);
 
     const second = await api.put(`/v1/secrets/${PATH}`, { value: 'rotated-string-value' });
@@ -50,8 +61,13 @@ describe('HTTP API: happy paths', () => {
 
     const described = await api.get(`/v1/metadata/${PATH}`);
     expect(described.status).toBe(200);
-    expect(described.body).toEqual(expect.objectContaining({ path: PATH, version: 2, rotationDueAt: expect.any(String) }));
-    expect(described.body.versions.map((v: { version: number; state: string }) => [v.version, v.state])).toEqual([[1, 'active'], [2, 'active']]);
+    expect(described.body).toEqual(
+      expect.objectContaining({ path: PATH, version: 2, rotationDueAt: expect.any(String) }),
+    );
+    expect(described.body.versions.map((v: { version: number; state: string }) => [v.version, v.state])).toEqual([
+      [1, 'active'],
+      [2, 'active'],
+    ]);
     expect(described.body).not.toHaveProperty('value');
     expect(described.body).not.toHaveProperty('rev');
     expect(JSON.stringify(described.body)).not.toMatch(/rotated-string-value|SK-c2Vj/);
@@ -61,7 +77,9 @@ describe('HTTP API: happy paths', () => {
     const paths: string[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 10; page++) {
-      const res = await api.get(`/v1/metadata?prefix=exchange-keys/&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const res = await api.get(
+        `/v1/metadata?prefix=exchange-keys/&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
       expect(res.status).toBe(200);
       expect(res.body.items.length).toBeLessThanOrEqual(2);
       for (const item of res.body.items) {
@@ -136,7 +154,11 @@ describe('HTTP API: bad input gets a 4xx with the error body and stores nothing'
     ['a negative cas', { value: 'v', cas: -1 }, 400],
     ['a fractional cas', { value: 'v', cas: 1.5 }, 400],
     ['a numeric label value', { value: 'v', labels: { a: 1 } }, 400],
-    ['33 labels', { value: 'v', labels: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v'])) }, 400],
+    [
+      '33 labels',
+      { value: 'v', labels: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v'])) },
+      400,
+    ],
     ['a 129-character label key', { value: 'v', labels: { ['k'.repeat(129)]: 'v' } }, 400],
     ['a 257-character label value', { value: 'v', labels: { k: 'v'.repeat(257) } }, 400],
     ['a value over 16 KiB of JSON', { value: 'x'.repeat(16 * 1024) }, 413],
@@ -157,7 +179,11 @@ describe('HTTP API: bad input gets a 4xx with the error body and stores nothing'
     ['JSON that is not an object', '"just a string"'],
   ])('raw body with %s', async (_name, raw) => {
     const t = await testApp();
-    const res = await request(t.app).put('/v1/secrets/a/b').set('x-test-principal', 'arn:aws:iam::111122223333:role/vault-admin').set('content-type', 'application/json').send(raw);
+    const res = await request(t.app)
+      .put('/v1/secrets/a/b')
+      .set('x-test-principal', 'arn:aws:iam::111122223333:role/vault-admin')
+      .set('content-type', 'application/json')
+      .send(raw);
     expectErrorBody(res, 400);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(await t.scan()).toHaveLength(0);
@@ -165,25 +191,40 @@ describe('HTTP API: bad input gets a 4xx with the error body and stores nothing'
 
   it('refuses non-JSON bodies with 415', async () => {
     const t = await testApp();
-    const res = await request(t.app).put('/v1/secrets/a/b').set('x-test-principal', 'arn:aws:iam::111122223333:role/vault-admin').set('content-type', 'text/plain').send('value=v');
+    const res = await request(t.app)
+      .put('/v1/secrets/a/b')
+      .set('x-test-principal', 'arn:aws:iam::111122223333:role/vault-admin')
+      .set('content-type', 'text/plain')
+      .send('value=v');
     expectErrorBody(res, 415, 'unsupported_media_type');
-    const form = await request(t.app).put('/v1/secrets/a/b').set('x-test-principal', 'arn:aws:iam::111122223333:role/vault-admin').type('form').send({ value: 'v' });
+    const form = await request(t.app)
+      .put('/v1/secrets/a/b')
+      .set('x-test-principal', 'arn:aws:iam::111122223333:role/vault-admin')
+      .type('form')
+      .send({ value: 'v' });
     expectErrorBody(form, 415);
     expect(await t.scan()).toHaveLength(0);
   });
 
   it('refuses bodies over 64 KiB with 413', async () => {
     const t = await testApp();
-    const res = await request(t.app).put('/v1/secrets/a/b').set('x-test-principal', 'arn:aws:iam::111122223333:role/vault-admin').set('content-type', 'application/json').send(JSON.stringify({ value: 'x'.repeat(70 * 1024) }));
+    const res = await request(t.app)
+      .put('/v1/secrets/a/b')
+      .set('x-test-principal', 'arn:aws:iam::111122223333:role/vault-admin')
+      .set('content-type', 'application/json')
+      .send(JSON.stringify({ value: 'x'.repeat(70 * 1024) }));
     expectErrorBody(res, 413, 'too_large');
     expect(await t.scan()).toHaveLength(0);
   });
 
-  it.each(['0', '-1', '1.5', '99999999999', 'abc', '01', '1e3', ''])('refuses ?version=%s with 400', async (version) => {
-    const t = await testApp();
-    await t.as().put('/v1/secrets/a/b', { value: 'v' });
-    expectErrorBody(await t.as().get(`/v1/secrets/a/b?version=${version}`), 400, 'validation_error');
-  });
+  it.each(['0', '-1', '1.5', '99999999999', 'abc', '01', '1e3', ''])(
+    'refuses ?version=%s with 400',
+    async (version) => {
+      const t = await testApp();
+      await t.as().put('/v1/secrets/a/b', { value: 'v' });
+      expectErrorBody(await t.as().get(`/v1/secrets/a/b?version=${version}`), 400, 'validation_error');
+    },
+  );
 
   it('refuses repeated and unknown query parameters and bad list parameters', async () => {
     const t = await testApp();
@@ -202,7 +243,10 @@ describe('HTTP API: bad input gets a 4xx with the error body and stores nothing'
     for (let i = 0; i < 3; i++) await t.as().put(`/v1/secrets/p/s${i}`, { value: 'v' });
     const page = await t.as().get('/v1/metadata?prefix=p/&limit=1');
     expect(page.body.cursor).toBeDefined();
-    expectErrorBody(await t.as().get(`/v1/metadata?prefix=q/&limit=1&cursor=${encodeURIComponent(page.body.cursor)}`), 400);
+    expectErrorBody(
+      await t.as().get(`/v1/metadata?prefix=q/&limit=1&cursor=${encodeURIComponent(page.body.cursor)}`),
+      400,
+    );
   });
 });
 
@@ -225,7 +269,11 @@ describe('stolen table: a raw scan holds no plaintext value and no unwrapped dat
     expect(items.length).toBe(2);
     expect(dataKeys).toHaveLength(2);
     const haystack = Buffer.concat(items.map(itemBytes));
-    for (const needle of [Buffer.from(secret), Buffer.from(Buffer.from(secret).toString('base64')), Buffer.from(Buffer.from(secret).toString('hex'))]) {
+    for (const needle of [
+      Buffer.from(secret),
+      Buffer.from(Buffer.from(secret).toString('base64')),
+      Buffer.from(Buffer.from(secret).toString('hex')),
+    ]) {
       expect(haystack.includes(needle)).toBe(false);
     }
     for (const key of dataKeys) {

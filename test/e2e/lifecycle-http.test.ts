@@ -1,5 +1,5 @@
-import { dynamo, stopDynamo } from '../support/dynamo';
 import { testApp } from '../support/app';
+import { dynamo, stopDynamo } from '../support/dynamo';
 import { FakeClock } from '../support/fakes';
 
 afterAll(stopDynamo);
@@ -64,17 +64,23 @@ describe('lifecycle over HTTP on dynalite', () => {
     const clock = new FakeClock(new Date('2026-01-01T00:00:00.000Z'));
     const t = await testApp({ clock });
     for (let i = 0; i < 250; i++) {
-      await t.as().put(`/v1/secrets/rot/s${String(i).padStart(3, '0')}`, { value: 'v', ...(i % 5 === 0 && { rotationDays: 90 }) });
+      await t.as().put(`/v1/secrets/rot/s${String(i).padStart(3, '0')}`, {
+        value: 'v',
+        ...(i % 5 === 0 && { rotationDays: 90 }),
+      });
     }
     clock.advance(30 * DAY + 1);
     const due: string[] = [];
     let cursor: string | undefined;
     let pages = 0;
     do {
-      const res = await t.as().get(`/v1/metadata?rotationDue=true&limit=37${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const res = await t
+        .as()
+        .get(`/v1/metadata?rotationDue=true&limit=37${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
       expect(res.status).toBe(200);
       expect(res.body.items.length).toBeLessThanOrEqual(37);
-      for (const item of res.body.items) expect(Date.parse(item.rotationDueAt)).toBeLessThanOrEqual(clock.now().getTime());
+      for (const item of res.body.items)
+        expect(Date.parse(item.rotationDueAt)).toBeLessThanOrEqual(clock.now().getTime());
       due.push(...res.body.items.map((i: { path: string }) => i.path));
       cursor = res.body.cursor;
       pages += 1;

@@ -2,15 +2,20 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import request from 'supertest';
 import { KmsKeyProvider } from '../../src/adapters/kms/kms-key-provider';
-import { dynamo, stopDynamo } from '../support/dynamo';
 import { testApp } from '../support/app';
-import { ADMIN } from '../support/fakes';
+import { dynamo, stopDynamo } from '../support/dynamo';
 import { FakeKms, KEY_ARN } from '../support/fake-kms';
+import { ADMIN } from '../support/fakes';
 
 afterAll(stopDynamo);
 
 const CANARY = 'CANARY-7f3a9c-do-not-log';
-const forms = [CANARY, Buffer.from(CANARY).toString('base64'), Buffer.from(CANARY).toString('hex'), Buffer.from(CANARY).toString('base64url')];
+const forms = [
+  CANARY,
+  Buffer.from(CANARY).toString('base64'),
+  Buffer.from(CANARY).toString('hex'),
+  Buffer.from(CANARY).toString('base64url'),
+];
 
 describe('logs never carry a secret value, a data key or a body', () => {
   it('a canary written, read, and pushed through failures never appears in the captured logs', async () => {
@@ -18,7 +23,9 @@ describe('logs never carry a secret value, a data key or a body', () => {
     const spies = [
       jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => (printed.push(String(chunk)), true)),
       jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => (printed.push(String(chunk)), true)),
-      ...(['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => jest.spyOn(console, m).mockImplementation((...args) => void printed.push(args.map(String).join(' ')))),
+      ...(['log', 'info', 'warn', 'error', 'debug'] as const).map((m) =>
+        jest.spyOn(console, m).mockImplementation((...args) => void printed.push(args.map(String).join(' '))),
+      ),
     ];
     const kms = new FakeKms();
     const dataKeys: string[] = [];
@@ -26,26 +33,48 @@ describe('logs never carry a secret value, a data key or a body', () => {
       const out = (kms as unknown as { resolve(k: string): string }).resolve(input.KeyId);
       const plaintext = Buffer.alloc(32, dataKeys.length + 1);
       dataKeys.push(plaintext.toString('hex'), plaintext.toString('base64'));
-      return { KeyId: out, Plaintext: new Uint8Array(plaintext), CiphertextBlob: (kms as unknown as { wrap(a: string, p: Buffer, c: Record<string, string>): Uint8Array }).wrap(out, plaintext, input.EncryptionContext) };
+      return {
+        KeyId: out,
+        Plaintext: new Uint8Array(plaintext),
+        CiphertextBlob: (kms as unknown as { wrap(a: string, p: Buffer, c: Record<string, string>): Uint8Array }).wrap(
+          out,
+          plaintext,
+          input.EncryptionContext,
+        ),
+      };
     });
     try {
       const t = await testApp({ keys: new KmsKeyProvider({ keyId: KEY_ARN, client: kms.client }) });
       const api = t.as();
-      expect((await api.put('/v1/secrets/canary/one', { value: { secretKey: CANARY }, labels: { note: 'fine' } })).status).toBe(201);
+      expect(
+        (await api.put('/v1/secrets/canary/one', { value: { secretKey: CANARY }, labels: { note: 'fine' } })).status,
+      ).toBe(201);
       expect((await api.get('/v1/secrets/canary/one')).body.value).toEqual({ secretKey: CANARY });
       // Failures with the canary in the request: validation, unknown field, bad JSON, too large.
       expect((await api.put('/v1/secrets/canary/one', { value: CANARY, cas: CANARY })).status).toBe(400);
       expect((await api.put('/v1/secrets/canary/one', { value: CANARY, [CANARY]: 1 })).status).toBe(400);
-      expect((await request(t.app).put('/v1/secrets/canary/one').set('x-test-principal', ADMIN).set('content-type', 'application/json').send(`{"value":"${CANARY}`)).status).toBe(400);
+      expect(
+        (
+          await request(t.app)
+            .put('/v1/secrets/canary/one')
+            .set('x-test-principal', ADMIN)
+            .set('content-type', 'application/json')
+            .send(`{"value":"${CANARY}`)
+        ).status,
+      ).toBe(400);
       expect((await api.put('/v1/secrets/canary/one', { value: CANARY.repeat(1000) })).status).toBe(413);
       expect((await api.get(`/v1/secrets/canary/one?version=${CANARY}`)).status).toBe(400);
       // Dependency failures while the canary is in flight.
-      kms.failNext('Decrypt', Object.assign(new Error(`boom ${CANARY}`), { name: 'ThrottlingException', $metadata: {} }));
+      kms.failNext(
+        'Decrypt',
+        Object.assign(new Error(`boom ${CANARY}`), { name: 'ThrottlingException', $metadata: {} }),
+      );
       expect((await api.get('/v1/secrets/canary/one')).status).toBe(503);
       const store = t.store as unknown as { client: { send: (c: unknown) => Promise<unknown> } };
       const send = store.client.send.bind(store.client);
       const sendSpy = jest.spyOn(store.client, 'send').mockImplementation(async (command: unknown) => {
-        if (command instanceof PutItemCommand) throw Object.assign(new Error(`dynamo echoed ${CANARY}`), { name: 'InternalServerError', $metadata: {} });
+        if (command instanceof PutItemCommand)
+          throw Object.assign(new Error(`dynamo echoed ${CANARY}`), { name: 'InternalServerError', $metadata: {} });
         return send(command);
       });
       expect((await api.put('/v1/secrets/canary/one', { value: CANARY })).status).toBe(503);

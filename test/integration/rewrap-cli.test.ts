@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { DynamoDbSecretStore } from '../../src/adapters/dynamodb/dynamodb-secret-store';
-import { startDynalite, type EmbeddedDynamo } from '../../src/adapters/dynamodb/embedded-dynalite';
+import { type EmbeddedDynamo, startDynalite } from '../../src/adapters/dynamodb/embedded-dynalite';
 import { ensureTable } from '../../src/adapters/dynamodb/table';
 import { LocalKeyProvider, localKeyId } from '../../src/adapters/local-keys/local-key-provider';
-import { runRewrap, type RewrapSummary } from '../../src/cli/rewrap';
 import { formatDuration } from '../../src/cli/progress';
+import { type RewrapSummary, runRewrap } from '../../src/cli/rewrap';
 import { DependencyError } from '../../src/core/errors';
 import { adminPolicy } from '../../src/core/policy';
 import type { EncryptionContext, KeyProvider } from '../../src/core/ports';
-import { Vault, type Caller } from '../../src/core/vault';
+import { type Caller, Vault } from '../../src/core/vault';
 import { MemoryAudit } from '../support/fakes';
 
 const OPERATOR = 'arn:aws:iam::000000000000:user/vault-admin';
@@ -81,9 +81,20 @@ async function setup() {
   return { A, B, vaultWith, store };
 }
 
-async function run(vault: Vault, options: { isTTY?: boolean; now?: () => number; concurrency?: number; signal?: AbortSignal } = {}) {
+async function run(
+  vault: Vault,
+  options: { isTTY?: boolean; now?: () => number; concurrency?: number; signal?: AbortSignal } = {},
+) {
   const out = new Capture();
-  const summary = await runRewrap({ vault, prefix: PREFIX, out, isTTY: options.isTTY ?? false, pageSize: 7, heartbeatMs: 0, ...options });
+  const summary = await runRewrap({
+    vault,
+    prefix: PREFIX,
+    out,
+    isTTY: options.isTTY ?? false,
+    pageSize: 7,
+    heartbeatMs: 0,
+    ...options,
+  });
   return { summary, text: out.text };
 }
 
@@ -101,7 +112,12 @@ async function expectAllOpen(vault: Vault, kid?: string) {
 }
 
 const expectCounts = (summary: RewrapSummary, counts: { rewrapped: number; skipped: number; failed: number }) => {
-  expect({ rewrapped: summary.rewrapped, skipped: summary.skipped, failed: summary.failed.length, secrets: summary.secrets }).toEqual({
+  expect({
+    rewrapped: summary.rewrapped,
+    skipped: summary.skipped,
+    failed: summary.failed.length,
+    secrets: summary.secrets,
+  }).toEqual({
     ...counts,
     secrets: counts.rewrapped + counts.skipped + counts.failed,
   });
@@ -122,7 +138,9 @@ describe('npm run rewrap: runRewrap', () => {
     // A gone (disabled, deleted): everything still opens under B alone.
     await expectAllOpen(vaultWith(new LocalKeyProvider(B)), localKeyId(B));
     // The secret outside the prefix was not touched: it still needs A.
-    await expect(vaultWith(new LocalKeyProvider(B)).get(caller, 'other/secret')).rejects.toMatchObject({ code: 'integrity_error' });
+    await expect(vaultWith(new LocalKeyProvider(B)).get(caller, 'other/secret')).rejects.toMatchObject({
+      code: 'integrity_error',
+    });
 
     const again = await run(moving);
     expectCounts(again.summary, { rewrapped: 0, skipped: SECRETS, failed: 0 });
@@ -139,7 +157,11 @@ describe('npm run rewrap: runRewrap', () => {
     expect(broken.summary.rewrapped).toBeGreaterThan(0);
     expect(broken.summary.failed.length).toBeGreaterThan(0);
     expect(broken.summary.secrets).toBe(SECRETS);
-    for (const failure of broken.summary.failed) expect(failure).toEqual({ path: expect.stringMatching(/^exchange-keys\//), reason: 'dependency_unavailable (keys)' });
+    for (const failure of broken.summary.failed)
+      expect(failure).toEqual({
+        path: expect.stringMatching(/^exchange-keys\//),
+        reason: 'dependency_unavailable (keys)',
+      });
     expect(broken.text).toMatch(/failed: +\d+ secrets/);
     expect(broken.text).toContain('dependency_unavailable (keys)');
     expect(broken.text).toContain(broken.summary.failed[0]!.path);
@@ -195,9 +217,13 @@ describe('npm run rewrap: runRewrap', () => {
     expect(plain.text).toMatch(/^rewrapping 30 secrets under "exchange-keys\/"/m);
     const lines = plain.text.split('\n').filter((l) => l.startsWith('progress: '));
     expect(lines.length).toBeGreaterThanOrEqual(3);
-    expect(lines[0]).toMatch(/^progress: \d+\/30 secrets \(\d+%\) \| \d+ rewrapped, \d+ skipped, 0 failed \| [\d.]+\/s \| ETA \S+$/);
+    expect(lines[0]).toMatch(
+      /^progress: \d+\/30 secrets \(\d+%\) \| \d+ rewrapped, \d+ skipped, 0 failed \| [\d.]+\/s \| ETA \S+$/,
+    );
     expect(lines.at(-1)).toMatch(/^progress: 30\/30 secrets \(100%\) \| 30 rewrapped, 0 skipped, 0 failed/);
-    expect(plain.text).toMatch(/^rewrap finished after .*: 30 secrets processed under "exchange-keys\/"; current key local:/m);
+    expect(plain.text).toMatch(
+      /^rewrap finished after .*: 30 secrets processed under "exchange-keys\/"; current key local:/m,
+    );
     expect(plain.text).toMatch(/^ {2}rewrapped: 30 secrets \(\d+ versions moved to the current key\)$/m);
     expect(plain.text).toMatch(/^ {2}failed: +0 secrets$/m);
     expect(plain.text).not.toMatch(/canary/);

@@ -1,10 +1,10 @@
-import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import request from 'supertest';
 import { DynamoDbSecretStore } from '../../src/adapters/dynamodb/dynamodb-secret-store';
 import type { Authenticator } from '../../src/adapters/http/app';
 import { MemoryLogger } from '../../src/adapters/http/logger';
-import { AuthenticationError } from '../../src/core/errors';
 import type { DataKeyCacheSettings } from '../../src/core/data-key-cache';
+import { AuthenticationError } from '../../src/core/errors';
 import { adminPolicy, type Policy } from '../../src/core/policy';
 import type { KeyProvider } from '../../src/core/ports';
 import { normalisePrincipal } from '../../src/core/principal';
@@ -40,7 +40,11 @@ export async function testApp(options: TestAppOptions = {}) {
   const keys = options.keys ?? new CountingKeyProvider();
   const logger = new MemoryLogger();
   const clock = options.clock ?? new FakeClock(new Date());
-  const { app, vault, keys: cached } = assemble(
+  const {
+    app,
+    vault,
+    keys: cached,
+  } = assemble(
     {
       vault: { maxVersions: options.maxVersions ?? 10, rotationDays: options.rotationDays ?? 30, maxWriteAttempts: 60 },
       keyCache: { maxAgeSeconds: 0, maxEntries: 1000, maxUses: 10_000, ...options.keyCache },
@@ -48,8 +52,18 @@ export async function testApp(options: TestAppOptions = {}) {
     { keys, store, policy: options.policy ?? adminPolicy(ADMIN), logger, authenticate: testAuthenticator, clock },
   );
   const as = (principal: string = ADMIN) => ({
-    put: (path: string, body: unknown) => request(app).put(path).set('x-test-principal', principal).set('content-type', 'application/json').send(JSON.stringify(body)),
-    post: (path: string, body: unknown = {}) => request(app).post(path).set('x-test-principal', principal).set('content-type', 'application/json').send(JSON.stringify(body)),
+    put: (path: string, body: unknown) =>
+      request(app)
+        .put(path)
+        .set('x-test-principal', principal)
+        .set('content-type', 'application/json')
+        .send(JSON.stringify(body)),
+    post: (path: string, body: unknown = {}) =>
+      request(app)
+        .post(path)
+        .set('x-test-principal', principal)
+        .set('content-type', 'application/json')
+        .send(JSON.stringify(body)),
     get: (path: string) => request(app).get(path).set('x-test-principal', principal),
     delete: (path: string) => request(app).delete(path).set('x-test-principal', principal),
   });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startDynalite, type EmbeddedDynamo } from '../../src/adapters/dynamodb/embedded-dynalite';
+import { type EmbeddedDynamo, startDynalite } from '../../src/adapters/dynamodb/embedded-dynalite';
 import { ensureTable } from '../../src/adapters/dynamodb/table';
 
 let shared: Promise<EmbeddedDynamo> | undefined;

@@ -1,6 +1,12 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { DecryptCommand, DescribeKeyCommand, GenerateDataKeyCommand, KMSClient, ReEncryptCommand } from '@aws-sdk/client-kms';
-import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import {
+  DecryptCommand,
+  DescribeKeyCommand,
+  GenerateDataKeyCommand,
+  KMSClient,
+  ReEncryptCommand,
+} from '@aws-sdk/client-kms';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { encodeContext } from '../../src/core/envelope';
 
 export const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555';
@@ -14,9 +20,15 @@ const named = (name: string) => Object.assign(new Error(name), { name, $metadata
  * a disabled key refuses everything. Calls are counted by the mock itself.
  */
 export class FakeKms {
-  readonly client = new KMSClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  readonly client = new KMSClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   readonly mock: AwsClientStub<KMSClient>;
-  readonly masters = new Map<string, Buffer>([[KEY_ARN, randomBytes(32)], [NEW_KEY_ARN, randomBytes(32)]]);
+  readonly masters = new Map<string, Buffer>([
+    [KEY_ARN, randomBytes(32)],
+    [NEW_KEY_ARN, randomBytes(32)],
+  ]);
   readonly disabled = new Set<string>();
   current = KEY_ARN;
   /** Errors the next calls of a command throw, in order, before behaving normally again. */
@@ -33,26 +45,50 @@ export class FakeKms {
 
   constructor() {
     this.mock = mockClient(this.client);
-    this.mock.on(GenerateDataKeyCommand).callsFake((input: { KeyId: string; EncryptionContext: Record<string, string> }) => {
-      this.fault('GenerateDataKey');
-      const arn = this.resolve(input.KeyId);
-      const plaintext = randomBytes(32);
-      return { KeyId: arn, Plaintext: new Uint8Array(plaintext), CiphertextBlob: this.wrap(arn, plaintext, input.EncryptionContext) };
-    });
-    this.mock.on(DecryptCommand).callsFake((input: { CiphertextBlob: Uint8Array; KeyId: string; EncryptionContext: Record<string, string> }) => {
-      this.fault('Decrypt');
-      const { arn, key } = this.unwrap(Buffer.from(input.CiphertextBlob), input.EncryptionContext);
-      if (input.KeyId && this.resolve(input.KeyId) !== arn) throw named('IncorrectKeyException');
-      return { KeyId: arn, Plaintext: new Uint8Array(key) };
-    });
-    this.mock.on(ReEncryptCommand).callsFake((input: { CiphertextBlob: Uint8Array; SourceKeyId: string; SourceEncryptionContext: Record<string, string>; DestinationKeyId: string; DestinationEncryptionContext: Record<string, string> }) => {
-      this.fault('ReEncrypt');
-      const { arn, key } = this.unwrap(Buffer.from(input.CiphertextBlob), input.SourceEncryptionContext);
-      if (this.resolve(input.SourceKeyId) !== arn) throw named('IncorrectKeyException');
-      const destination = this.resolve(input.DestinationKeyId);
-      return { SourceKeyId: arn, KeyId: destination, CiphertextBlob: this.wrap(destination, key, input.DestinationEncryptionContext) };
-    });
-    this.mock.on(DescribeKeyCommand).callsFake((input: { KeyId: string }) => ({ KeyMetadata: { Arn: this.resolve(input.KeyId), KeyId: 'x' } }));
+    this.mock
+      .on(GenerateDataKeyCommand)
+      .callsFake((input: { KeyId: string; EncryptionContext: Record<string, string> }) => {
+        this.fault('GenerateDataKey');
+        const arn = this.resolve(input.KeyId);
+        const plaintext = randomBytes(32);
+        return {
+          KeyId: arn,
+          Plaintext: new Uint8Array(plaintext),
+          CiphertextBlob: this.wrap(arn, plaintext, input.EncryptionContext),
+        };
+      });
+    this.mock
+      .on(DecryptCommand)
+      .callsFake((input: { CiphertextBlob: Uint8Array; KeyId: string; EncryptionContext: Record<string, string> }) => {
+        this.fault('Decrypt');
+        const { arn, key } = this.unwrap(Buffer.from(input.CiphertextBlob), input.EncryptionContext);
+        if (input.KeyId && this.resolve(input.KeyId) !== arn) throw named('IncorrectKeyException');
+        return { KeyId: arn, Plaintext: new Uint8Array(key) };
+      });
+    this.mock
+      .on(ReEncryptCommand)
+      .callsFake(
+        (input: {
+          CiphertextBlob: Uint8Array;
+          SourceKeyId: string;
+          SourceEncryptionContext: Record<string, string>;
+          DestinationKeyId: string;
+          DestinationEncryptionContext: Record<string, string>;
+        }) => {
+          this.fault('ReEncrypt');
+          const { arn, key } = this.unwrap(Buffer.from(input.CiphertextBlob), input.SourceEncryptionContext);
+          if (this.resolve(input.SourceKeyId) !== arn) throw named('IncorrectKeyException');
+          const destination = this.resolve(input.DestinationKeyId);
+          return {
+            SourceKeyId: arn,
+            KeyId: destination,
+            CiphertextBlob: this.wrap(destination, key, input.DestinationEncryptionContext),
+          };
+        },
+      );
+    this.mock
+      .on(DescribeKeyCommand)
+      .callsFake((input: { KeyId: string }) => ({ KeyMetadata: { Arn: this.resolve(input.KeyId), KeyId: 'x' } }));
   }
 
   calls(command: 'GenerateDataKeyCommand' | 'DecryptCommand' | 'ReEncryptCommand'): number {

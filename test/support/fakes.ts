@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { AuditEvent, AuditSink, Clock } from '../../src/core/ports';
 import { LocalKeyProvider } from '../../src/adapters/local-keys/local-key-provider';
+import type { AuditEvent, AuditSink, Clock } from '../../src/core/ports';
 
 export class FakeClock implements Clock {
   constructor(public current = new Date('2026-01-01T00:00:00.000Z')) {}

@@ -57,7 +57,8 @@ export class MemorySecretStore implements SecretStore {
   async replaceVersionEnvelope(path: string, version: number, envelope: Envelope, expectedEdk: Buffer) {
     this.writes += 1;
     const stored = this.versions.get(`${path}#${version}`);
-    if (!stored || stored === 'erased' || !Buffer.from(stored.edk).equals(expectedEdk)) throw new VersionConflictError();
+    if (!stored || stored === 'erased' || !Buffer.from(stored.edk).equals(expectedEdk))
+      throw new VersionConflictError();
     this.versions.set(`${path}#${version}`, clone(envelope));
   }
   async eraseVersion(path: string, version: number) {
@@ -69,7 +70,10 @@ export class MemorySecretStore implements SecretStore {
     this.versions.delete(`${path}#${version}`);
   }
   async listVersionItems(path: string) {
-    return [...this.versions.keys()].filter((id) => id.startsWith(`${path}#`)).map((id) => Number(id.slice(path.length + 1))).sort((a, b) => a - b);
+    return [...this.versions.keys()]
+      .filter((id) => id.startsWith(`${path}#`))
+      .map((id) => Number(id.slice(path.length + 1)))
+      .sort((a, b) => a - b);
   }
   listCalls = 0;
 
@@ -81,7 +85,13 @@ export class MemorySecretStore implements SecretStore {
     const byDue = Boolean(query.rotationDueBefore);
     return [...this.heads.values()]
       .filter((h) => h.path.startsWith(query.prefix) && (!byDue || h.rotationDueAt <= query.rotationDueBefore!))
-      .sort((a, b) => (byDue ? a.rotationDueAt.localeCompare(b.rotationDueAt) || a.path.localeCompare(b.path) : a.path < b.path ? -1 : 1));
+      .sort((a, b) =>
+        byDue
+          ? a.rotationDueAt.localeCompare(b.rotationDueAt) || a.path.localeCompare(b.path)
+          : a.path < b.path
+            ? -1
+            : 1,
+      );
   }
 
   async list(query: ListQuery): Promise<ListPage> {

@@ -1,11 +1,20 @@
 import { adminPolicy, type Policy } from '../../src/core/policy';
 import type { KeyProvider } from '../../src/core/ports';
-import { Vault, type Caller } from '../../src/core/vault';
+import { type Caller, Vault } from '../../src/core/vault';
 import { ADMIN, CountingKeyProvider, FakeClock, MemoryAudit } from './fakes';
 import { MemorySecretStore } from './memory-store';
 
 /** A Vault over hand-written fakes: the core alone, no network. */
-export function coreVault(options: { keys?: KeyProvider; policy?: Policy; maxVersions?: number; rotationDays?: number; store?: MemorySecretStore; clock?: FakeClock } = {}) {
+export function coreVault(
+  options: {
+    keys?: KeyProvider;
+    policy?: Policy;
+    maxVersions?: number;
+    rotationDays?: number;
+    store?: MemorySecretStore;
+    clock?: FakeClock;
+  } = {},
+) {
   const store = options.store ?? new MemorySecretStore();
   const keys = options.keys ?? new CountingKeyProvider();
   const clock = options.clock ?? new FakeClock();
@@ -16,7 +25,11 @@ export function coreVault(options: { keys?: KeyProvider; policy?: Policy; maxVer
     policy: options.policy ?? adminPolicy(ADMIN),
     audit,
     clock,
-    settings: { maxVersions: options.maxVersions ?? 10, rotationDays: options.rotationDays ?? 30, maxWriteAttempts: 40 },
+    settings: {
+      maxVersions: options.maxVersions ?? 10,
+      rotationDays: options.rotationDays ?? 30,
+      maxWriteAttempts: 40,
+    },
     sleep: async () => undefined,
   });
   const admin: Caller = { principal: ADMIN, requestId: 'test-request' };

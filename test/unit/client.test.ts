@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verifySigV4, type Credential } from '../../src/adapters/auth/sigv4-verifier';
+import { type Credential, verifySigV4 } from '../../src/adapters/auth/sigv4-verifier';
 import { VaultClient, VaultClientError } from '../../src/client';
 
 const KEY: Credential = {
@@ -21,7 +21,10 @@ interface Echo {
 }
 
 /** Verifies each request's signature, then echoes what it received. */
-function handle(req: IncomingMessage, body: Buffer): { status: number; headers?: Record<string, string>; payload: string } {
+function handle(
+  req: IncomingMessage,
+  body: Buffer,
+): { status: number; headers?: Record<string, string>; payload: string } {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
@@ -34,10 +37,18 @@ function handle(req: IncomingMessage, body: Buffer): { status: number; headers?:
     ).principal;
   } catch {
     const message = 'the request could not be authenticated';
-    return { status: 401, payload: JSON.stringify({ error: { code: 'unauthenticated', message, requestId: 'req-401' } }) };
+    return {
+      status: 401,
+      payload: JSON.stringify({ error: { code: 'unauthenticated', message, requestId: 'req-401' } }),
+    };
   }
   if (path.endsWith('/missing')) {
-    return { status: 404, payload: JSON.stringify({ error: { code: 'not_found', message: 'no secret at this path', requestId: 'req-404' } }) };
+    return {
+      status: 404,
+      payload: JSON.stringify({
+        error: { code: 'not_found', message: 'no secret at this path', requestId: 'req-404' },
+      }),
+    };
   }
   if (path.endsWith('/broken')) {
     return { status: 502, headers: { 'content-type': 'text/plain', 'x-request-id': 'gw-1' }, payload: 'Bad Gateway' };
@@ -78,7 +89,12 @@ describe('VaultClient', () => {
   const calls: Array<[string, () => Promise<Echo>, Partial<Echo>]> = [
     [
       'putSecret with options',
-      () => client.putSecret('exchange-keys/user-1/okx', { apiKey: 'a' }, { labels: { exchange: 'okx' }, cas: 0, rotationDays: 30 }),
+      () =>
+        client.putSecret(
+          'exchange-keys/user-1/okx',
+          { apiKey: 'a' },
+          { labels: { exchange: 'okx' }, cas: 0, rotationDays: 30 },
+        ),
       {
         method: 'PUT',
         path: '/v1/secrets/exchange-keys/user-1/okx',
@@ -87,10 +103,26 @@ describe('VaultClient', () => {
         body: { value: { apiKey: 'a' }, labels: { exchange: 'okx' }, cas: 0, rotationDays: 30 },
       },
     ],
-    ['putSecret with a string', () => client.putSecret('a/b', 'plain'), { method: 'PUT', path: '/v1/secrets/a/b', body: { value: 'plain' } }],
-    ['getSecret', () => client.getSecret('a/b'), { method: 'GET', path: '/v1/secrets/a/b', query: '', body: null, contentType: null }],
-    ['getSecret with a version', () => client.getSecret('a/b', { version: 3 }), { method: 'GET', path: '/v1/secrets/a/b', params: { version: '3' } }],
-    ['describeSecret', () => client.describeSecret('a/b.c_d-e'), { method: 'GET', path: '/v1/metadata/a/b.c_d-e', query: '', body: null }],
+    [
+      'putSecret with a string',
+      () => client.putSecret('a/b', 'plain'),
+      { method: 'PUT', path: '/v1/secrets/a/b', body: { value: 'plain' } },
+    ],
+    [
+      'getSecret',
+      () => client.getSecret('a/b'),
+      { method: 'GET', path: '/v1/secrets/a/b', query: '', body: null, contentType: null },
+    ],
+    [
+      'getSecret with a version',
+      () => client.getSecret('a/b', { version: 3 }),
+      { method: 'GET', path: '/v1/secrets/a/b', params: { version: '3' } },
+    ],
+    [
+      'describeSecret',
+      () => client.describeSecret('a/b.c_d-e'),
+      { method: 'GET', path: '/v1/metadata/a/b.c_d-e', query: '', body: null },
+    ],
     ['listSecrets', () => client.listSecrets(), { method: 'GET', path: '/v1/metadata', query: '' }],
     [
       'listSecrets with every option',
@@ -103,7 +135,11 @@ describe('VaultClient', () => {
       },
     ],
     ['listSecrets with rotationDue false', () => client.listSecrets({ rotationDue: false }), { query: '' }],
-    ['deleteSecret', () => client.deleteSecret('a/b'), { method: 'DELETE', path: '/v1/secrets/a/b', query: '', body: null }],
+    [
+      'deleteSecret',
+      () => client.deleteSecret('a/b'),
+      { method: 'DELETE', path: '/v1/secrets/a/b', query: '', body: null },
+    ],
     [
       'deleteSecret with versions and cas',
       () => client.deleteSecret('a/b', { versions: [1, 2], cas: 4 }),
@@ -114,31 +150,62 @@ describe('VaultClient', () => {
       () => client.undeleteSecret('a/b', [1, 2], { cas: 3 }),
       { method: 'POST', path: '/v1/undelete/a/b', query: '', body: { versions: [1, 2], cas: 3 } },
     ],
-    ['destroySecret', () => client.destroySecret('a/b', [1]), { method: 'POST', path: '/v1/destroy/a/b', body: { versions: [1] } }],
-    ['deleteMetadata', () => client.deleteMetadata('a/b'), { method: 'DELETE', path: '/v1/metadata/a/b', query: '', body: null }],
-    ['deleteMetadata with cas', () => client.deleteMetadata('a/b', { cas: 2 }), { method: 'DELETE', path: '/v1/metadata/a/b', params: { cas: '2' } }],
-    ['rewrap', () => client.rewrap('a/b'), { method: 'POST', path: '/v1/rewrap/a/b', query: '', body: {}, contentType: 'application/json' }],
+    [
+      'destroySecret',
+      () => client.destroySecret('a/b', [1]),
+      { method: 'POST', path: '/v1/destroy/a/b', body: { versions: [1] } },
+    ],
+    [
+      'deleteMetadata',
+      () => client.deleteMetadata('a/b'),
+      { method: 'DELETE', path: '/v1/metadata/a/b', query: '', body: null },
+    ],
+    [
+      'deleteMetadata with cas',
+      () => client.deleteMetadata('a/b', { cas: 2 }),
+      { method: 'DELETE', path: '/v1/metadata/a/b', params: { cas: '2' } },
+    ],
+    [
+      'rewrap',
+      () => client.rewrap('a/b'),
+      { method: 'POST', path: '/v1/rewrap/a/b', query: '', body: {}, contentType: 'application/json' },
+    ],
   ];
 
   it.each(calls)('%s sends a verified request of the right shape', async (_name, call, expected) => {
     const echo = await call();
     expect(echo).toMatchObject(expected);
     expect(echo.principal).toBe(KEY.principal);
-    expect(echo.signedHeaders.split(';')).toEqual(expect.arrayContaining(['host', 'x-amz-date', 'x-amz-content-sha256']));
+    expect(echo.signedHeaders.split(';')).toEqual(
+      expect.arrayContaining(['host', 'x-amz-date', 'x-amz-content-sha256']),
+    );
   });
 
   it('turns an error body into a VaultClientError', async () => {
     const error = await client.getSecret('a/missing').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VaultClientError);
-    expect(error).toMatchObject({ status: 404, code: 'not_found', message: 'no secret at this path', requestId: 'req-404' });
+    expect(error).toMatchObject({
+      status: 404,
+      code: 'not_found',
+      message: 'no secret at this path',
+      requestId: 'req-404',
+    });
   });
 
   it('gives a non-JSON error a generic code and the request id header', async () => {
-    await expect(client.describeSecret('a/broken')).rejects.toMatchObject({ status: 502, code: 'http_502', requestId: 'gw-1' });
+    await expect(client.describeSecret('a/broken')).rejects.toMatchObject({
+      status: 502,
+      code: 'http_502',
+      requestId: 'gw-1',
+    });
   });
 
   it('is refused with 401 when the secret is wrong', async () => {
-    const wrong = new VaultClient({ endpoint, region: 'eu-central-1', credentials: { ...KEY, secretAccessKey: 'wrong-secret-value' } });
+    const wrong = new VaultClient({
+      endpoint,
+      region: 'eu-central-1',
+      credentials: { ...KEY, secretAccessKey: 'wrong-secret-value' },
+    });
     await expect(wrong.getSecret('a/b')).rejects.toMatchObject({ status: 401, code: 'unauthenticated' });
   });
 
@@ -158,7 +225,12 @@ describe('VaultClient', () => {
 
   it('keeps a base path in the endpoint and uses the given fetch', async () => {
     const spy = jest.fn(fetch);
-    const staged = new VaultClient({ endpoint: `${endpoint}/prod/`, region: 'eu-central-1', credentials: KEY, fetch: spy });
+    const staged = new VaultClient({
+      endpoint: `${endpoint}/prod/`,
+      region: 'eu-central-1',
+      credentials: KEY,
+      fetch: spy,
+    });
     const echo: Echo = await staged.putSecret('a/b', 'v');
     expect(echo).toMatchObject({ path: '/prod/v1/secrets/a/b', principal: KEY.principal });
     expect(spy).toHaveBeenCalledTimes(1);

@@ -8,15 +8,18 @@ import { coreVault } from '../support/vault';
 const settings = { maxAgeSeconds: 300, maxEntries: 3, maxUses: 1000 };
 
 async function wrappedKeys(inner: KeyProvider, n: number) {
-  return Promise.all(Array.from({ length: n }, async (_, i) => {
-    const context = contextFor(`p/${i}`, 1);
-    const dk = await inner.generateDataKey(context);
-    return { context, wrapped: dk.wrapped, keyId: dk.keyId, plaintext: dk.plaintext };
-  }));
+  return Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const context = contextFor(`p/${i}`, 1);
+      const dk = await inner.generateDataKey(context);
+      return { context, wrapped: dk.wrapped, keyId: dk.keyId, plaintext: dk.plaintext };
+    }),
+  );
 }
 
 /** The cache's private entries, to check that evicted buffers were zeroed. */
-const entriesOf = (cache: CachingKeyProvider) => (cache as unknown as { entries: Map<string, { key: Buffer }> }).entries;
+const entriesOf = (cache: CachingKeyProvider) =>
+  (cache as unknown as { entries: Map<string, { key: Buffer }> }).entries;
 
 describe('data-key cache', () => {
   it('serves repeated unwraps of one wrapped key from memory, as a copy the caller may zero', async () => {
@@ -100,7 +103,9 @@ describe('data-key cache', () => {
     const inner = new CountingKeyProvider();
     const cache = new CachingKeyProvider(inner, settings, new FakeClock());
     const [k] = await wrappedKeys(inner, 1);
-    const results = await Promise.all(Array.from({ length: 100 }, () => cache.decryptDataKey(k!.wrapped, k!.keyId, k!.context)));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, () => cache.decryptDataKey(k!.wrapped, k!.keyId, k!.context)),
+    );
     expect(inner.decrypted).toBe(1);
     for (const r of results) expect(r).toEqual(k!.plaintext);
     // Each waiter got its own buffer: zeroing one does not affect the others.
@@ -125,7 +130,9 @@ describe('data-key cache', () => {
     };
     const cache = new CachingKeyProvider(flaky, settings, new FakeClock());
     const [k] = await wrappedKeys(inner, 1);
-    const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => cache.decryptDataKey(k!.wrapped, k!.keyId, k!.context)));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, () => cache.decryptDataKey(k!.wrapped, k!.keyId, k!.context)),
+    );
     expect(outcomes.every((o) => o.status === 'rejected' && o.reason instanceof DependencyError)).toBe(true);
     expect(calls).toBe(1);
     expect(cache.size).toBe(0);

@@ -3,40 +3,63 @@ import { join } from 'node:path';
 import {
   contextFor,
   decryptWithKey,
+  type Envelope,
   encodeContext,
   FORMAT_ID,
   open,
   seal,
-  type Envelope,
 } from '../../src/core/envelope';
 import { IntegrityError } from '../../src/core/errors';
 import type { DataKey, EncryptionContext, KeyProvider } from '../../src/core/ports';
 import { CountingKeyProvider } from '../support/fakes';
 
-interface WycheproofTest { tcId: number; key: string; iv: string; aad: string; msg: string; ct: string; tag: string; result: 'valid' | 'invalid' | 'acceptable' }
-interface WycheproofGroup { keySize: number; ivSize: number; tagSize: number; tests: WycheproofTest[] }
-const vectors = JSON.parse(readFileSync(join(__dirname, '../../../shared/testdata/wycheproof/aes_gcm_test.json'), 'utf8')) as { testGroups: WycheproofGroup[] };
+interface WycheproofTest {
+  tcId: number;
+  key: string;
+  iv: string;
+  aad: string;
+  msg: string;
+  ct: string;
+  tag: string;
+  result: 'valid' | 'invalid' | 'acceptable';
+}
+interface WycheproofGroup {
+  keySize: number;
+  ivSize: number;
+  tagSize: number;
+  tests: WycheproofTest[];
+}
+const vectors = JSON.parse(
+  readFileSync(join(__dirname, '../../../shared/testdata/wycheproof/aes_gcm_test.json'), 'utf8'),
+) as { testGroups: WycheproofGroup[] };
 const hex = (text: string) => Buffer.from(text, 'hex');
 const ours = (g: WycheproofGroup) => g.keySize === 256 && g.ivSize === 96 && g.tagSize === 128;
 
 describe('Wycheproof AES-GCM vectors', () => {
   const ourCases = vectors.testGroups.filter(ours).flatMap((g) => g.tests);
-  const otherCases = vectors.testGroups.filter((g) => !ours(g)).flatMap((g) => g.tests.map((t) => ({ ...t, group: `${g.keySize}/${g.ivSize}/${g.tagSize}` })));
+  const otherCases = vectors.testGroups
+    .filter((g) => !ours(g))
+    .flatMap((g) => g.tests.map((t) => ({ ...t, group: `${g.keySize}/${g.ivSize}/${g.tagSize}` })));
 
   it('has vectors in both sets', () => {
     expect(ourCases.length).toBeGreaterThan(10);
     expect(otherCases.length).toBeGreaterThan(100);
   });
 
-  it.each(ourCases.map((t) => [t.tcId, t] as const))('256-bit key, 96-bit iv, 128-bit tag: tcId %i behaves as the file says', (_id, t) => {
-    const run = () => decryptWithKey(hex(t.key), hex(t.iv), Buffer.concat([hex(t.ct), hex(t.tag)]), hex(t.aad));
-    if (t.result === 'valid') expect(run().toString('hex')).toBe(t.msg);
-    else expect(run).toThrow(IntegrityError);
-  });
+  it.each(ourCases.map((t) => [t.tcId, t] as const))(
+    '256-bit key, 96-bit iv, 128-bit tag: tcId %i behaves as the file says',
+    (_id, t) => {
+      const run = () => decryptWithKey(hex(t.key), hex(t.iv), Buffer.concat([hex(t.ct), hex(t.tag)]), hex(t.aad));
+      if (t.result === 'valid') expect(run().toString('hex')).toBe(t.msg);
+      else expect(run).toThrow(IntegrityError);
+    },
+  );
 
   it('rejects every vector of every other key, iv or tag size, even valid ones', () => {
     for (const t of otherCases) {
-      expect(() => decryptWithKey(hex(t.key), hex(t.iv), Buffer.concat([hex(t.ct), hex(t.tag)]), hex(t.aad))).toThrow(IntegrityError);
+      expect(() => decryptWithKey(hex(t.key), hex(t.iv), Buffer.concat([hex(t.ct), hex(t.tag)]), hex(t.aad))).toThrow(
+        IntegrityError,
+      );
     }
   });
 });
@@ -45,16 +68,18 @@ describe('envelope', () => {
   const keys = new CountingKeyProvider();
   const ctx = contextFor('exchange-keys/user-1/binance', 3);
 
-  it.each([['a string', '"hunter2"'], ['an object', JSON.stringify({ apiKey: 'k', secretKey: 's', passphrase: 'p' })], ['empty', '""'], ['unicode', '"ключ 🔑"']])(
-    'round-trips %s',
-    async (_name, json) => {
-      const envelope = await seal(keys, Buffer.from(json), ctx);
-      expect(envelope.alg).toBe(FORMAT_ID);
-      expect(envelope.iv).toHaveLength(12);
-      expect(envelope.ct.length).toBe(Buffer.byteLength(json) + 16);
-      expect((await open(keys, envelope, ctx)).toString()).toBe(json);
-    },
-  );
+  it.each([
+    ['a string', '"hunter2"'],
+    ['an object', JSON.stringify({ apiKey: 'k', secretKey: 's', passphrase: 'p' })],
+    ['empty', '""'],
+    ['unicode', '"ключ 🔑"'],
+  ])('round-trips %s', async (_name, json) => {
+    const envelope = await seal(keys, Buffer.from(json), ctx);
+    expect(envelope.alg).toBe(FORMAT_ID);
+    expect(envelope.iv).toHaveLength(12);
+    expect(envelope.ct.length).toBe(Buffer.byteLength(json) + 16);
+    expect((await open(keys, envelope, ctx)).toString()).toBe(json);
+  });
 
   it('encodes contexts canonically: order-free, length-prefixed', () => {
     expect(encodeContext({ a: '1', b: '2' })).toEqual(encodeContext({ b: '2', a: '1' }));
@@ -118,7 +143,9 @@ describe('envelope', () => {
     it('with an unknown format id, a short iv or a truncated tag', async () => {
       await expect(open(keys, { ...envelope, alg: 'A256GCM.KMS.0' }, ctx)).rejects.toThrow(IntegrityError);
       await expect(open(keys, { ...envelope, iv: envelope.iv.subarray(0, 8) }, ctx)).rejects.toThrow(IntegrityError);
-      await expect(open(keys, { ...envelope, ct: envelope.ct.subarray(0, envelope.ct.length - 4) }, ctx)).rejects.toThrow(IntegrityError);
+      await expect(
+        open(keys, { ...envelope, ct: envelope.ct.subarray(0, envelope.ct.length - 4) }, ctx),
+      ).rejects.toThrow(IntegrityError);
     });
   });
 
@@ -131,8 +158,13 @@ describe('envelope', () => {
 
   it('moved ciphertext: GCM alone rejects another context even when the key unwraps', async () => {
     // A key provider that ignores context (as a compromised one might): the AAD still binds.
-    const careless: KeyProvider = { ...keys, currentKeyId: () => keys.currentKeyId(), generateDataKey: (c) => keys.generateDataKey(c), rewrapDataKey: keys.rewrapDataKey.bind(keys),
-      decryptDataKey: (w, k) => keys.decryptDataKey(w, k, contextFor('a/b', 1)) };
+    const careless: KeyProvider = {
+      ...keys,
+      currentKeyId: () => keys.currentKeyId(),
+      generateDataKey: (c) => keys.generateDataKey(c),
+      rewrapDataKey: keys.rewrapDataKey.bind(keys),
+      decryptDataKey: (w, k) => keys.decryptDataKey(w, k, contextFor('a/b', 1)),
+    };
     const envelope = await seal(keys, Buffer.from('"v"'), contextFor('a/b', 1));
     await expect(open(careless, envelope, contextFor('a/b', 2))).rejects.toThrow(IntegrityError);
     await expect(open(careless, envelope, contextFor('a/b', 1))).resolves.toEqual(Buffer.from('"v"'));

@@ -1,4 +1,10 @@
-import { DecryptCommand, DescribeKeyCommand, GenerateDataKeyCommand, KMSClient, ReEncryptCommand } from '@aws-sdk/client-kms';
+import {
+  DecryptCommand,
+  DescribeKeyCommand,
+  GenerateDataKeyCommand,
+  KMSClient,
+  ReEncryptCommand,
+} from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { KmsKeyProvider } from '../../src/adapters/kms/kms-key-provider';
@@ -6,7 +12,8 @@ import { contextFor, open, seal } from '../../src/core/envelope';
 import { DependencyError, IntegrityError } from '../../src/core/errors';
 import { FakeKms, KEY_ARN, NEW_KEY_ARN } from '../support/fake-kms';
 
-const named = (name: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(`kms says ${name}`), { name, $metadata: {}, ...extra });
+const named = (name: string, extra: Record<string, unknown> = {}) =>
+  Object.assign(new Error(`kms says ${name}`), { name, $metadata: {}, ...extra });
 
 describe('KmsKeyProvider', () => {
   const client = new KMSClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
@@ -17,7 +24,9 @@ describe('KmsKeyProvider', () => {
   beforeEach(() => kms.reset());
 
   it('asks GenerateDataKey for an AES_256 key under the configured KeyId with the exact context', async () => {
-    kms.on(GenerateDataKeyCommand).resolves({ KeyId: KEY_ARN, Plaintext: new Uint8Array(32).fill(7), CiphertextBlob: new Uint8Array([1, 2, 3]) });
+    kms
+      .on(GenerateDataKeyCommand)
+      .resolves({ KeyId: KEY_ARN, Plaintext: new Uint8Array(32).fill(7), CiphertextBlob: new Uint8Array([1, 2, 3]) });
     const dk = await provider.generateDataKey(context);
     expect(kms).toHaveReceivedCommandWith(GenerateDataKeyCommand, {
       KeyId: KEY_ARN,
@@ -33,7 +42,11 @@ describe('KmsKeyProvider', () => {
   it('decrypts with the KeyId recorded in the envelope and the same context', async () => {
     kms.on(DecryptCommand).resolves({ KeyId: KEY_ARN, Plaintext: new Uint8Array(32).fill(9) });
     const key = await provider.decryptDataKey(Buffer.from([1, 2, 3]), 'arn:recorded', context);
-    expect(kms).toHaveReceivedCommandWith(DecryptCommand, { CiphertextBlob: new Uint8Array([1, 2, 3]), KeyId: 'arn:recorded', EncryptionContext: context });
+    expect(kms).toHaveReceivedCommandWith(DecryptCommand, {
+      CiphertextBlob: new Uint8Array([1, 2, 3]),
+      KeyId: 'arn:recorded',
+      EncryptionContext: context,
+    });
     expect(key).toEqual(Buffer.alloc(32, 9));
   });
 
@@ -56,7 +69,9 @@ describe('KmsKeyProvider', () => {
   });
 
   it('refuses a data key of the wrong size', async () => {
-    kms.on(GenerateDataKeyCommand).resolves({ KeyId: KEY_ARN, Plaintext: new Uint8Array(16), CiphertextBlob: new Uint8Array([1]) });
+    kms
+      .on(GenerateDataKeyCommand)
+      .resolves({ KeyId: KEY_ARN, Plaintext: new Uint8Array(16), CiphertextBlob: new Uint8Array([1]) });
     await expect(provider.generateDataKey(context)).rejects.toThrow(IntegrityError);
   });
 
@@ -87,13 +102,18 @@ describe('KmsKeyProvider', () => {
     ['NotFoundException', 'kms key not found'],
   ])('maps %s to a DependencyError whose detail says which', async (name, detail) => {
     kms.on(DecryptCommand).rejects(named(name));
-    const thrown = (await provider.decryptDataKey(Buffer.from([1]), KEY_ARN, context).catch((e: unknown) => e)) as DependencyError;
+    const thrown = (await provider
+      .decryptDataKey(Buffer.from([1]), KEY_ARN, context)
+      .catch((e: unknown) => e)) as DependencyError;
     expect(thrown).toBeInstanceOf(DependencyError);
     expect(thrown.detail).toBe(detail);
   });
 
   it('accepts a custom endpoint (LocalStack, local-kms)', async () => {
-    const custom = new KmsKeyProvider({ keyId: KEY_ARN, clientConfig: { endpoint: 'http://127.0.0.1:4566', region: 'us-east-1' } });
+    const custom = new KmsKeyProvider({
+      keyId: KEY_ARN,
+      clientConfig: { endpoint: 'http://127.0.0.1:4566', region: 'us-east-1' },
+    });
     const endpoint = await (custom as unknown as { client: KMSClient }).client.config.endpoint!();
     expect(`${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}`).toBe('http://127.0.0.1:4566');
   });

@@ -19,14 +19,25 @@ export const restEvent = (userArn: string | null, headers: Record<string, string
     requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
     accountId: '123456789012',
     stage: 'prod',
-    identity: { accessKey: 'ASIAEXAMPLE', accountId: '123456789012', caller: 'AROAEXAMPLE:i-0abc', sourceIp: '10.0.0.1', user: 'AROAEXAMPLE:i-0abc', userArn },
+    identity: {
+      accessKey: 'ASIAEXAMPLE',
+      accountId: '123456789012',
+      caller: 'AROAEXAMPLE:i-0abc',
+      sourceIp: '10.0.0.1',
+      user: 'AROAEXAMPLE:i-0abc',
+      userArn,
+    },
   },
   body: null,
   isBase64Encoded: false,
 });
 
 /** HTTP API (payload 2.0) and function URL events carry the IAM identity under authorizer.iam. */
-export const v2Event = (userArn: string | null, domainName = 'abc123.execute-api.us-east-1.amazonaws.com', headers: Record<string, string> = {}) => ({
+export const v2Event = (
+  userArn: string | null,
+  domainName = 'abc123.execute-api.us-east-1.amazonaws.com',
+  headers: Record<string, string> = {},
+) => ({
   version: '2.0',
   routeKey: domainName.includes('lambda-url') ? '$default' : 'GET /v1/secrets/{path+}',
   rawPath: '/v1/secrets/exchange-keys/u1/binance',
@@ -36,15 +47,33 @@ export const v2Event = (userArn: string | null, domainName = 'abc123.execute-api
     accountId: '123456789012',
     apiId: 'abc123',
     domainName,
-    http: { method: 'GET', path: '/v1/secrets/exchange-keys/u1/binance', protocol: 'HTTP/1.1', sourceIp: '10.0.0.1', userAgent: 'test' },
+    http: {
+      method: 'GET',
+      path: '/v1/secrets/exchange-keys/u1/binance',
+      protocol: 'HTTP/1.1',
+      sourceIp: '10.0.0.1',
+      userAgent: 'test',
+    },
     requestId: 'id',
-    ...(userArn !== null && { authorizer: { iam: { accessKey: 'ASIAEXAMPLE', accountId: '123456789012', callerId: 'AROAEXAMPLE:i-0abc', userArn, userId: 'AROAEXAMPLE:i-0abc' } } }),
+    ...(userArn !== null && {
+      authorizer: {
+        iam: {
+          accessKey: 'ASIAEXAMPLE',
+          accountId: '123456789012',
+          callerId: 'AROAEXAMPLE:i-0abc',
+          userArn,
+          userId: 'AROAEXAMPLE:i-0abc',
+        },
+      },
+    }),
   },
   isBase64Encoded: false,
 });
 
 const FORGED = {
-  'x-apigateway-event': encodeURIComponent(JSON.stringify({ requestContext: { identity: { userArn: 'arn:aws:iam::123456789012:role/admin' } } })),
+  'x-apigateway-event': encodeURIComponent(
+    JSON.stringify({ requestContext: { identity: { userArn: 'arn:aws:iam::123456789012:role/admin' } } }),
+  ),
   'x-amzn-oidc-identity': 'arn:aws:iam::123456789012:role/admin',
   'x-amz-user-arn': 'arn:aws:iam::123456789012:role/admin',
   'x-forwarded-user': 'arn:aws:iam::123456789012:role/admin',
@@ -77,13 +106,17 @@ describe('identity on Lambda comes only from the request context', () => {
   ])('forged identity headers on %s neither identify nor change the caller', (_name, event) => {
     expect(() => principalFromEvent(event)).toThrow(AuthenticationError);
     const withIdentity = { ...event, requestContext: { ...(event as { requestContext: object }).requestContext } };
-    if ('version' in event) Object.assign(withIdentity.requestContext, { authorizer: { iam: { userArn: ROLE_SESSION } } });
+    if ('version' in event)
+      Object.assign(withIdentity.requestContext, { authorizer: { iam: { userArn: ROLE_SESSION } } });
     else Object.assign(withIdentity.requestContext, { identity: { userArn: ROLE_SESSION } });
     expect(principalFromEvent(withIdentity)).toBe(ROLE);
   });
 
   it('a v1-shaped identity inside a v2 event is not read (each shape has one place)', () => {
-    const event = { ...v2Event(null), requestContext: { ...v2Event(null).requestContext, identity: { userArn: ROLE_SESSION } } };
+    const event = {
+      ...v2Event(null),
+      requestContext: { ...v2Event(null).requestContext, identity: { userArn: ROLE_SESSION } },
+    };
     expect(() => principalFromEvent(event)).toThrow(AuthenticationError);
   });
 

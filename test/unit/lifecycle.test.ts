@@ -55,7 +55,9 @@ describe('lifecycle state machine', () => {
         const t = await secretWithVersion1In(start);
         const before = await t.vault.describe(t.admin, 'life/cycle');
         const writes = t.store.writes;
-        await expect(t.vault[op](t.admin, 'life/cycle', { versions: [start === 'absent' ? 7 : 1], cas: 1 })).rejects.toThrow(VersionConflictError);
+        await expect(
+          t.vault[op](t.admin, 'life/cycle', { versions: [start === 'absent' ? 7 : 1], cas: 1 }),
+        ).rejects.toThrow(VersionConflictError);
         expect(await t.vault.describe(t.admin, 'life/cycle')).toEqual(before);
         expect(t.store.writes).toBe(writes);
       });
@@ -103,7 +105,10 @@ describe('lifecycle state machine', () => {
     expect(t.store.versions.size).toBe(0);
     await expect(t.vault.describe(t.admin, 'life/cycle')).rejects.toThrow(SecretNotFoundError);
     await expect(t.vault.destroyAll(t.admin, 'life/cycle')).rejects.toThrow(SecretNotFoundError);
-    await expect(t.vault.put(t.admin, 'life/cycle', { value: 'again' })).resolves.toMatchObject({ created: true, metadata: expect.objectContaining({ version: 1 }) });
+    await expect(t.vault.put(t.admin, 'life/cycle', { value: 'again' })).resolves.toMatchObject({
+      created: true,
+      metadata: expect.objectContaining({ version: 1 }),
+    });
   });
 
   it('a stale writer cannot restore a version destroyed under it', async () => {
@@ -127,19 +132,28 @@ describe('lifecycle state machine', () => {
 });
 
 describe('retention', () => {
-  it.each([1, 3, 10])('never keeps more than maxVersions=%i; older versions leave no ciphertext', async (maxVersions) => {
-    const t = coreVault({ maxVersions });
-    for (let i = 1; i <= 15; i++) {
-      await t.vault.put(t.admin, 'keep/few', { value: `v${i}` });
+  it.each([1, 3, 10])(
+    'never keeps more than maxVersions=%i; older versions leave no ciphertext',
+    async (maxVersions) => {
+      const t = coreVault({ maxVersions });
+      for (let i = 1; i <= 15; i++) {
+        await t.vault.put(t.admin, 'keep/few', { value: `v${i}` });
+        const meta = await t.vault.describe(t.admin, 'keep/few');
+        expect(meta.versions.length).toBeLessThanOrEqual(maxVersions);
+        const stored = [...t.store.versions.keys()].filter((k) => k.startsWith('keep/few#')).length;
+        expect(stored).toBeLessThanOrEqual(maxVersions - 1);
+      }
       const meta = await t.vault.describe(t.admin, 'keep/few');
-      expect(meta.versions.length).toBeLessThanOrEqual(maxVersions);
-      const stored = [...t.store.versions.keys()].filter((k) => k.startsWith('keep/few#')).length;
-      expect(stored).toBeLessThanOrEqual(maxVersions - 1);
-    }
-    const meta = await t.vault.describe(t.admin, 'keep/few');
-    expect(meta.versions.map((v) => v.version)).toEqual(Array.from({ length: maxVersions }, (_, i) => 16 - maxVersions + i));
-    await expect(t.vault.get(t.admin, 'keep/few', 15 - maxVersions)).rejects.toMatchObject({ code: 'version_destroyed' });
-    await expect(t.vault.get(t.admin, 'keep/few', 16 - maxVersions)).resolves.toMatchObject({ value: `v${16 - maxVersions}` });
-    await expect(t.vault.get(t.admin, 'keep/few')).resolves.toMatchObject({ value: 'v15' });
-  });
+      expect(meta.versions.map((v) => v.version)).toEqual(
+        Array.from({ length: maxVersions }, (_, i) => 16 - maxVersions + i),
+      );
+      await expect(t.vault.get(t.admin, 'keep/few', 15 - maxVersions)).rejects.toMatchObject({
+        code: 'version_destroyed',
+      });
+      await expect(t.vault.get(t.admin, 'keep/few', 16 - maxVersions)).resolves.toMatchObject({
+        value: `v${16 - maxVersions}`,
+      });
+      await expect(t.vault.get(t.admin, 'keep/few')).resolves.toMatchObject({ value: 'v15' });
+    },
+  );
 });

@@ -1,6 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { KmsKeyProvider } from '../../src/adapters/kms/kms-key-provider';
 import { LocalKeyProvider, localKeyId } from '../../src/adapters/local-keys/local-key-provider';
-import { randomBytes } from 'node:crypto';
 import { DependencyError, VersionConflictError } from '../../src/core/errors';
 import { FakeKms, KEY_ARN, NEW_KEY_ARN } from '../support/fake-kms';
 import { FakeClock } from '../support/fakes';
@@ -28,7 +28,9 @@ describe('rotation-due report', () => {
     expect(await listDue(t)).toEqual([]);
     t.clock.advance(2);
     expect(await listDue(t)).toEqual(['rot/a']);
-    expect((await t.vault.describe(t.admin, 'rot/a')).rotationDueAt).toBe(new Date(Date.parse('2026-01-01T00:00:00.000Z') + 30 * DAY).toISOString());
+    expect((await t.vault.describe(t.admin, 'rot/a')).rotationDueAt).toBe(
+      new Date(Date.parse('2026-01-01T00:00:00.000Z') + 30 * DAY).toISOString(),
+    );
   });
 
   it('writing a new version resets the age; a per-secret override wins and sticks', async () => {
@@ -68,7 +70,10 @@ describe('rewrap', () => {
     await expect(before.vault.get(before.admin, 'exchange-keys/u1/okx', 2)).resolves.toMatchObject({ value: 'v2' });
     await expect(before.vault.get(before.admin, 'exchange-keys/u1/okx')).resolves.toMatchObject({ value: 'v3' });
     // A second run skips everything.
-    await expect(before.vault.rewrap(before.admin, 'exchange-keys/u1/okx')).resolves.toMatchObject({ rewrapped: [], skipped: [2, 3] });
+    await expect(before.vault.rewrap(before.admin, 'exchange-keys/u1/okx')).resolves.toMatchObject({
+      rewrapped: [],
+      skipped: [2, 3],
+    });
     kms.mock.restore();
   });
 
@@ -95,9 +100,11 @@ describe('rewrap', () => {
     // First call fails at the first version, second at its first version again.
     await expect(t.vault.rewrap(t.admin, 'a/b')).rejects.toThrow(DependencyError);
     await expect(t.vault.rewrap(t.admin, 'a/b')).rejects.toThrow(DependencyError);
-    for (let v = 1; v <= 3; v++) await expect(t.vault.get(t.admin, 'a/b', v)).resolves.toMatchObject({ value: `v${v}` });
+    for (let v = 1; v <= 3; v++)
+      await expect(t.vault.get(t.admin, 'a/b', v)).resolves.toMatchObject({ value: `v${v}` });
     await expect(t.vault.rewrap(t.admin, 'a/b')).resolves.toMatchObject({ rewrapped: [1, 2, 3] });
-    for (let v = 1; v <= 3; v++) await expect(t.vault.get(t.admin, 'a/b', v)).resolves.toMatchObject({ value: `v${v}` });
+    for (let v = 1; v <= 3; v++)
+      await expect(t.vault.get(t.admin, 'a/b', v)).resolves.toMatchObject({ value: `v${v}` });
     kms.mock.restore();
   });
 
@@ -126,7 +133,10 @@ describe('rewrap', () => {
     await before.vault.put(before.admin, 'a/b', { value: 'v1' });
     await before.vault.put(before.admin, 'a/b', { value: 'v2' });
     const during = coreVault({ keys: new LocalKeyProvider(newMaster, [oldMaster]), store });
-    await expect(during.vault.rewrap(during.admin, 'a/b')).resolves.toMatchObject({ rewrapped: [1, 2], keyId: localKeyId(newMaster) });
+    await expect(during.vault.rewrap(during.admin, 'a/b')).resolves.toMatchObject({
+      rewrapped: [1, 2],
+      keyId: localKeyId(newMaster),
+    });
     const after = coreVault({ keys: new LocalKeyProvider(newMaster), store });
     await expect(after.vault.get(after.admin, 'a/b', 1)).resolves.toMatchObject({ value: 'v1' });
     await expect(after.vault.get(after.admin, 'a/b', 2)).resolves.toMatchObject({ value: 'v2' });

@@ -10,12 +10,12 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import {
-  createCredentialsFile,
-  loadCredentialsFile,
-  verifySigV4,
   type Credential,
+  createCredentialsFile,
   type IncomingSignedRequest,
+  loadCredentialsFile,
   type SigV4VerifierOptions,
+  verifySigV4,
 } from '../../src/adapters/auth/sigv4-verifier';
 import { AuthenticationError } from '../../src/core/errors';
 
@@ -69,7 +69,14 @@ async function smithySign(req: Unsigned, o: SignOptions = {}): Promise<IncomingS
     sha256: Hash.bind(null, 'sha256'),
   });
   const signed = await signer.sign(
-    new HttpRequest({ method: req.method, hostname: 'vault.internal', path: req.path, query, headers: { ...req.headers }, body: req.body }),
+    new HttpRequest({
+      method: req.method,
+      hostname: 'vault.internal',
+      path: req.path,
+      query,
+      headers: { ...req.headers },
+      body: req.body,
+    }),
     { signingDate: o.date ?? NOW },
   );
   const headers: Record<string, string> = {};
@@ -85,7 +92,8 @@ interface CurlSignOptions extends SignOptions {
   rawQuery?: boolean;
 }
 
-const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const rfc3986 = (s: string) =>
+  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 function canonicalQuery(raw: string): string {
   if (raw === '') return '';
@@ -172,7 +180,11 @@ describe.each(Object.entries(signers))('verifySigV4 with a %s-shaped signer', (_
   const refusals: Array<[string, () => Promise<IncomingSignedRequest>, RegExp]> = [
     ['wrong secret', () => sign(BASE, { secret: 'not-the-secret-at-all' }), /signature/],
     ['altered body', async () => ({ ...(await sign(BASE)), body: Buffer.from('{"value":"y"}') }), /signature|sha256/],
-    ['altered path', async () => ({ ...(await sign(BASE)), path: '/v1/secrets/exchange-keys/user-2/binance' }), /signature/],
+    [
+      'altered path',
+      async () => ({ ...(await sign(BASE)), path: '/v1/secrets/exchange-keys/user-2/binance' }),
+      /signature/,
+    ],
     ['altered query', async () => ({ ...(await sign(BASE)), query: 'version=3&prefix=a%2Fb' }), /signature/],
     ['query parameter added', async () => ({ ...(await sign(BASE)), query: `${BASE.query}&cas=1` }), /signature/],
     [
@@ -234,7 +246,10 @@ describe('verifySigV4 refusals that need a hand-made signature', () => {
   });
 
   it('refuses a signed header the request does not carry', () => {
-    const req = curlSign({ ...BASE, headers: { ...BASE.headers, 'x-extra': '1' } }, { signedHeaders: ['content-type', 'host', 'x-amz-date', 'x-extra'] });
+    const req = curlSign(
+      { ...BASE, headers: { ...BASE.headers, 'x-extra': '1' } },
+      { signedHeaders: ['content-type', 'host', 'x-amz-date', 'x-extra'] },
+    );
     const { 'x-extra': _, ...headers } = req.headers;
     expect(reasonOf(() => verifySigV4({ ...req, headers }, OPTS))).toMatch(/absent/);
   });
@@ -299,7 +314,10 @@ describe('verifySigV4 refusals that need a hand-made signature', () => {
     const req = await smithySign(BASE);
     for (const authorization of shapes) {
       const reason = reasonOf(() => verifySigV4({ ...req, headers: { ...req.headers, authorization } }, OPTS));
-      expect([authorization, reason]).toEqual([authorization, expect.stringMatching(/authorization|credential|signed headers|signature/)]);
+      expect([authorization, reason]).toEqual([
+        authorization,
+        expect.stringMatching(/authorization|credential|signed headers|signature/),
+      ]);
       expect(reason).not.toBe('signature mismatch');
     }
   });
@@ -318,8 +336,13 @@ describe('verifySigV4 refusals that need a hand-made signature', () => {
   it('canonicalises header values: trimmed, runs of spaces collapsed, repeated values comma-joined', async () => {
     const req = await smithySign({ ...BASE, headers: { ...BASE.headers, 'x-note': '  a   b  ' } });
     expect(verifySigV4({ ...req, headers: { ...req.headers, 'x-note': 'a b' } }, OPTS).principal).toBe(KEY.principal);
-    const multi = curlSign({ ...BASE, headers: { ...BASE.headers, 'x-multi': 'one,two' } }, { signedHeaders: ['host', 'x-amz-date', 'x-multi'] });
-    expect(verifySigV4({ ...multi, headers: { ...multi.headers, 'x-multi': ['one', 'two'] } }, OPTS).principal).toBe(KEY.principal);
+    const multi = curlSign(
+      { ...BASE, headers: { ...BASE.headers, 'x-multi': 'one,two' } },
+      { signedHeaders: ['host', 'x-amz-date', 'x-multi'] },
+    );
+    expect(verifySigV4({ ...multi, headers: { ...multi.headers, 'x-multi': ['one', 'two'] } }, OPTS).principal).toBe(
+      KEY.principal,
+    );
   });
 });
 
@@ -333,7 +356,11 @@ const hasCurl = (() => {
 })();
 
 (hasCurl ? describe : describe.skip)('verifySigV4 against the real curl --aws-sigv4', () => {
-  const CURL_KEY: Credential = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'curl-secret-value', principal: KEY.principal };
+  const CURL_KEY: Credential = {
+    accessKeyId: 'AKIDEXAMPLE',
+    secretAccessKey: 'curl-secret-value',
+    principal: KEY.principal,
+  };
   let server: Server;
   let port: number;
   const outcomes: string[] = [];
@@ -347,7 +374,13 @@ const hasCurl = (() => {
         const q = url.indexOf('?');
         try {
           const { principal } = verifySigV4(
-            { method: req.method ?? '', path: q === -1 ? url : url.slice(0, q), query: q === -1 ? '' : url.slice(q + 1), headers: req.headers, body: Buffer.concat(chunks) },
+            {
+              method: req.method ?? '',
+              path: q === -1 ? url : url.slice(0, q),
+              query: q === -1 ? '' : url.slice(q + 1),
+              headers: req.headers,
+              body: Buffer.concat(chunks),
+            },
             { lookup: (id) => (id === CURL_KEY.accessKeyId ? CURL_KEY : undefined), region: 'us-east-1' },
           );
           outcomes.push(`ok ${principal}`);
@@ -368,10 +401,21 @@ const hasCurl = (() => {
 
   const curl = (secret: string, pathAndQuery: string) =>
     promisify(execFile)('curl', [
-      '-s', '-o', '/dev/null', '-w', '%{http_code}',
-      '--aws-sigv4', 'aws:amz:us-east-1:execute-api',
-      '--user', `${CURL_KEY.accessKeyId}:${secret}`,
-      '-X', 'PUT', '-H', 'content-type: application/json', '--data', '{"value":"x"}',
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '--aws-sigv4',
+      'aws:amz:us-east-1:execute-api',
+      '--user',
+      `${CURL_KEY.accessKeyId}:${secret}`,
+      '-X',
+      'PUT',
+      '-H',
+      'content-type: application/json',
+      '--data',
+      '{"value":"x"}',
       `http://127.0.0.1:${port}${pathAndQuery}`,
     ]);
 

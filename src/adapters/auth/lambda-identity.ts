@@ -17,8 +17,10 @@ interface IdentityEvent {
  */
 export function principalFromEvent(event: unknown): string {
   const context = (event as IdentityEvent | undefined)?.requestContext;
-  const arn = (event as IdentityEvent)?.version === '2.0' ? context?.authorizer?.iam?.userArn : context?.identity?.userArn;
-  if (typeof arn !== 'string' || arn.length === 0) throw new AuthenticationError('no IAM identity in the request context');
+  const arn =
+    (event as IdentityEvent)?.version === '2.0' ? context?.authorizer?.iam?.userArn : context?.identity?.userArn;
+  if (typeof arn !== 'string' || arn.length === 0)
+    throw new AuthenticationError('no IAM identity in the request context');
   return normalisePrincipal(arn);
 }
 

@@ -1,6 +1,6 @@
 import { normalisePrincipal } from '../../core/principal';
 import type { Authenticator } from '../http/app';
-import { verifySigV4, type SigV4VerifierOptions } from './sigv4-verifier';
+import { type SigV4VerifierOptions, verifySigV4 } from './sigv4-verifier';
 
 /** Verifies SigV4 over the exact bytes received: the raw path, raw query and raw body. */
 export function sigv4Authenticator(options: SigV4VerifierOptions): Authenticator {
@@ -8,7 +8,13 @@ export function sigv4Authenticator(options: SigV4VerifierOptions): Authenticator
     const url = req.originalUrl;
     const q = url.indexOf('?');
     const { principal } = verifySigV4(
-      { method: req.method, path: q === -1 ? url : url.slice(0, q), query: q === -1 ? '' : url.slice(q + 1), headers: req.headers, body },
+      {
+        method: req.method,
+        path: q === -1 ? url : url.slice(0, q),
+        query: q === -1 ? '' : url.slice(q + 1),
+        headers: req.headers,
+        body,
+      },
       options,
     );
     return normalisePrincipal(principal);

@@ -1,10 +1,10 @@
 import {
+  type AttributeValue,
   DeleteItemCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
-  type AttributeValue,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
@@ -20,13 +20,24 @@ const HEAD = 'HEAD';
 const versionKey = (version: number) => `V#${String(version).padStart(10, '0')}`;
 
 const summarySchema = z.array(
-  z.object({ version: z.number().int(), createdAt: z.string(), createdBy: z.string(), state: z.enum(['active', 'deleted', 'destroyed']), kid: z.string().optional() }),
+  z.object({
+    version: z.number().int(),
+    createdAt: z.string(),
+    createdBy: z.string(),
+    state: z.enum(['active', 'deleted', 'destroyed']),
+    kid: z.string().optional(),
+  }),
 );
 
 /** The cursor binds the query it came from, so it cannot be replayed against another one. */
 const cursorSchema = z.strictObject({
   q: z.string(),
-  k: z.strictObject({ pk: z.strictObject({ S: z.string() }), sk: z.strictObject({ S: z.string() }), lst: z.strictObject({ S: z.string() }), due: z.strictObject({ S: z.string() }).optional() }),
+  k: z.strictObject({
+    pk: z.strictObject({ S: z.string() }),
+    sk: z.strictObject({ S: z.string() }),
+    lst: z.strictObject({ S: z.string() }),
+    due: z.strictObject({ S: z.string() }).optional(),
+  }),
 });
 
 export interface DynamoDbSecretStoreOptions {
@@ -49,13 +60,21 @@ export class DynamoDbSecretStore implements SecretStore {
   }
 
   async getHead(path: string): Promise<SecretHead | undefined> {
-    const out = await this.send(new GetItemCommand({ TableName: this.table, Key: key(path, HEAD), ConsistentRead: true }));
+    const out = await this.send(
+      new GetItemCommand({ TableName: this.table, Key: key(path, HEAD), ConsistentRead: true }),
+    );
     return out.Item ? toHead(out.Item) : undefined;
   }
 
   async createHead(head: SecretHead): Promise<void> {
     // attribute_not_exists: two first writers race; exactly one creates the secret.
-    await this.send(new PutItemCommand({ TableName: this.table, Item: fromHead(head), ConditionExpression: 'attribute_not_exists(pk)' }));
+    await this.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: fromHead(head),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
   }
 
   async replaceHead(head: SecretHead, expectedRev: number): Promise<void> {
@@ -88,7 +107,11 @@ export class DynamoDbSecretStore implements SecretStore {
       // A present item (even an erased tombstone) is never overwritten: versions are immutable
       // and a destroyed one must stay destroyed.
       await this.send(
-        new PutItemCommand({ TableName: this.table, Item: { ...key(path, versionKey(version)), ...fromEnvelope(envelope) }, ConditionExpression: 'attribute_not_exists(pk)' }),
+        new PutItemCommand({
+          TableName: this.table,
+          Item: { ...key(path, versionKey(version)), ...fromEnvelope(envelope) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
       );
       return true;
     } catch (error) {
@@ -98,7 +121,9 @@ export class DynamoDbSecretStore implements SecretStore {
   }
 
   async getVersion(path: string, version: number): Promise<Envelope | undefined> {
-    const out = await this.send(new GetItemCommand({ TableName: this.table, Key: key(path, versionKey(version)), ConsistentRead: true }));
+    const out = await this.send(
+      new GetItemCommand({ TableName: this.table, Key: key(path, versionKey(version)), ConsistentRead: true }),
+    );
     return out.Item && out.Item.ct ? toEnvelope(out.Item) : undefined;
   }
 
@@ -115,7 +140,12 @@ export class DynamoDbSecretStore implements SecretStore {
 
   async eraseVersion(path: string, version: number): Promise<void> {
     // The tombstone keeps the key so a stale writer's attribute_not_exists copy fails.
-    await this.send(new PutItemCommand({ TableName: this.table, Item: { ...key(path, versionKey(version)), erased: { BOOL: true } } }));
+    await this.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: { ...key(path, versionKey(version)), erased: { BOOL: true } },
+      }),
+    );
   }
 
   async removeVersion(path: string, version: number): Promise<void> {
@@ -190,11 +220,23 @@ function key(path: string, sk: string): Item {
 }
 
 function fromEnvelope(envelope: Envelope): Item {
-  return { alg: { S: envelope.alg }, iv: { B: envelope.iv }, ct: { B: envelope.ct }, edk: { B: envelope.edk }, kid: { S: envelope.kid } };
+  return {
+    alg: { S: envelope.alg },
+    iv: { B: envelope.iv },
+    ct: { B: envelope.ct },
+    edk: { B: envelope.edk },
+    kid: { S: envelope.kid },
+  };
 }
 
 function toEnvelope(item: Item): Envelope {
-  return { alg: item.alg!.S!, iv: Buffer.from(item.iv!.B!), ct: Buffer.from(item.ct!.B!), edk: Buffer.from(item.edk!.B!), kid: item.kid!.S! };
+  return {
+    alg: item.alg!.S!,
+    iv: Buffer.from(item.iv!.B!),
+    ct: Buffer.from(item.ct!.B!),
+    edk: Buffer.from(item.edk!.B!),
+    kid: item.kid!.S!,
+  };
 }
 
 function fromHead(head: SecretHead): Item {

@@ -47,15 +47,22 @@ export async function startDynalite(path?: string): Promise<EmbeddedDynamo> {
 /** dynalite's LevelDB store is locked by the process that opened it (usually `npm start`). */
 export class StoreInUseError extends Error {
   constructor(readonly dir: string) {
-    super(`the embedded store ${dir} is open in another process: stop \`npm start\` first (dynalite's on-disk store can be opened by one process at a time)`);
+    super(
+      `the embedded store ${dir} is open in another process: stop \`npm start\` first (dynalite's on-disk store can be opened by one process at a time)`,
+    );
     this.name = 'StoreInUseError';
   }
 }
 
 export function isLockError(error: unknown): boolean {
-  for (let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (e.code === 'LEVEL_LOCKED') return true;
-    if (typeof e.message === 'string' && /\block\b.*\bLOCK\b|Resource temporarily unavailable/.test(e.message)) return true;
+    if (typeof e.message === 'string' && /\block\b.*\bLOCK\b|Resource temporarily unavailable/.test(e.message))
+      return true;
   }
   return false;
 }
@@ -68,7 +75,9 @@ export function isLockError(error: unknown): boolean {
  */
 export async function assertStoreFree(dir: string): Promise<void> {
   if (!existsSync(dir)) return;
-  let Level: new (location: string) => { open(options?: { createIfMissing?: boolean }): Promise<void>; close(): Promise<void> };
+  let Level: new (
+    location: string,
+  ) => { open(options?: { createIfMissing?: boolean }): Promise<void>; close(): Promise<void> };
   try {
     Level = createRequire(require.resolve('dynalite'))('level').Level;
   } catch {
@@ -83,4 +92,3 @@ export async function assertStoreFree(dir: string): Promise<void> {
   }
   await db.close();
 }
-

@@ -10,5 +10,8 @@ export function mapDynamoError(error: unknown): Error {
   if (CONFLICT.has(name)) return new VersionConflictError(undefined, { cause: error });
   if (OUR_FAULT.has(name)) return error as Error;
   const throttled = /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/.test(name);
-  return new DependencyError('dynamodb', throttled ? `dynamodb throttled (${name})` : `dynamodb failed (${name})`, { cause: error, retryAfterSeconds: throttled ? 2 : 1 });
+  return new DependencyError('dynamodb', throttled ? `dynamodb throttled (${name})` : `dynamodb failed (${name})`, {
+    cause: error,
+    retryAfterSeconds: throttled ? 2 : 1,
+  });
 }

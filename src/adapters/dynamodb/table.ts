@@ -1,5 +1,11 @@
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import type { CreateTableCommandInput, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceNotFoundException,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
 
 /** Sparse index over HEAD items in path order: listing by prefix. */
 export const PATH_INDEX = 'by-path';
@@ -19,7 +25,10 @@ export const INDEX_ATTRIBUTES = ['ver', 'rev', 'labels', 'cAt', 'cBy', 'uAt', 'u
  * test) the CloudFormation in infra/.
  */
 export function tableDefinition(tableName: string): CreateTableCommandInput {
-  const projection = (extra: string[]) => ({ ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...INDEX_ATTRIBUTES, ...extra] });
+  const projection = (extra: string[]) => ({
+    ProjectionType: 'INCLUDE' as const,
+    NonKeyAttributes: [...INDEX_ATTRIBUTES, ...extra],
+  });
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
@@ -34,8 +43,22 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ],
     GlobalSecondaryIndexes: [
-      { IndexName: PATH_INDEX, KeySchema: [{ AttributeName: 'lst', KeyType: 'HASH' }, { AttributeName: 'pk', KeyType: 'RANGE' }], Projection: projection(['due']) },
-      { IndexName: ROTATION_INDEX, KeySchema: [{ AttributeName: 'lst', KeyType: 'HASH' }, { AttributeName: 'due', KeyType: 'RANGE' }], Projection: projection([]) },
+      {
+        IndexName: PATH_INDEX,
+        KeySchema: [
+          { AttributeName: 'lst', KeyType: 'HASH' },
+          { AttributeName: 'pk', KeyType: 'RANGE' },
+        ],
+        Projection: projection(['due']),
+      },
+      {
+        IndexName: ROTATION_INDEX,
+        KeySchema: [
+          { AttributeName: 'lst', KeyType: 'HASH' },
+          { AttributeName: 'due', KeyType: 'RANGE' },
+        ],
+        Projection: projection([]),
+      },
     ],
   };
 }
@@ -46,7 +69,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     await client.send(new DescribeTableCommand({ TableName: tableName }));
     return;
   } catch (error) {
-    if (!(error instanceof ResourceNotFoundException) && (error as Error).name !== 'ResourceNotFoundException') throw error;
+    if (!(error instanceof ResourceNotFoundException) && (error as Error).name !== 'ResourceNotFoundException')
+      throw error;
   }
   await client.send(new CreateTableCommand(tableDefinition(tableName)));
   await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });

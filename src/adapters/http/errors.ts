@@ -90,7 +90,10 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
 }
 
 function logFailure(logger: Logger, requestId: string, error: Error): void {
-  const stack = (error?.stack ?? '').split('\n').slice(1, 8).map((line) => line.trim());
+  const stack = (error?.stack ?? '')
+    .split('\n')
+    .slice(1, 8)
+    .map((line) => line.trim());
   const cause = (error as { cause?: Error }).cause;
   logger.write({
     type: 'error',

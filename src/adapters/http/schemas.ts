@@ -14,7 +14,9 @@ const versionNumber = z.number().int().min(1).max(MAX_VERSION);
 const casNumber = z.number().int().min(0).max(MAX_VERSION);
 
 export const MAX_LABELS = 32;
-const labelKey = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'label keys are 1-128 characters of [A-Za-z0-9._:/-]');
+const labelKey = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'label keys are 1-128 characters of [A-Za-z0-9._:/-]');
 const labelValue = z.string().max(256);
 const labels = z
   .record(labelKey, labelValue)
@@ -53,7 +55,10 @@ export const deleteSecretQuery = z.strictObject({
   cas: casText.optional(),
 });
 
-export const versionsBody = z.strictObject({ versions: z.array(versionNumber).min(1).max(100), cas: casNumber.optional() });
+export const versionsBody = z.strictObject({
+  versions: z.array(versionNumber).min(1).max(100),
+  cas: casNumber.optional(),
+});
 
 export const casQuery = z.strictObject({ cas: casText.optional() });
 

@@ -1,4 +1,11 @@
-import { DecryptCommand, DescribeKeyCommand, GenerateDataKeyCommand, KMSClient, ReEncryptCommand, type KMSClientConfig } from '@aws-sdk/client-kms';
+import {
+  DecryptCommand,
+  DescribeKeyCommand,
+  GenerateDataKeyCommand,
+  KMSClient,
+  type KMSClientConfig,
+  ReEncryptCommand,
+} from '@aws-sdk/client-kms';
 import { IntegrityError } from '../../core/errors';
 import type { DataKey, EncryptionContext, KeyProvider } from '../../core/ports';
 import { mapKmsError } from './errors';
@@ -41,7 +48,11 @@ export class KmsKeyProvider implements KeyProvider {
   }
 
   async generateDataKey(context: EncryptionContext): Promise<DataKey> {
-    const out = await this.call(() => this.client.send(new GenerateDataKeyCommand({ KeyId: this.keyId, KeySpec: 'AES_256', EncryptionContext: context })));
+    const out = await this.call(() =>
+      this.client.send(
+        new GenerateDataKeyCommand({ KeyId: this.keyId, KeySpec: 'AES_256', EncryptionContext: context }),
+      ),
+    );
     if (!out.Plaintext || !out.CiphertextBlob || !out.KeyId || out.Plaintext.length !== 32) {
       throw new IntegrityError('kms returned an incomplete data key');
     }
@@ -53,14 +64,20 @@ export class KmsKeyProvider implements KeyProvider {
 
   async decryptDataKey(wrapped: Buffer, keyId: string, context: EncryptionContext): Promise<Buffer> {
     // KeyId pins the key that must have wrapped it: a forged record cannot make us use another.
-    const out = await this.call(() => this.client.send(new DecryptCommand({ CiphertextBlob: wrapped, KeyId: keyId, EncryptionContext: context })));
+    const out = await this.call(() =>
+      this.client.send(new DecryptCommand({ CiphertextBlob: wrapped, KeyId: keyId, EncryptionContext: context })),
+    );
     if (!out.Plaintext || out.Plaintext.length !== 32) throw new IntegrityError('kms returned an unexpected data key');
     const plaintext = Buffer.from(out.Plaintext);
     out.Plaintext.fill(0);
     return plaintext;
   }
 
-  async rewrapDataKey(wrapped: Buffer, keyId: string, context: EncryptionContext): Promise<{ wrapped: Buffer; keyId: string }> {
+  async rewrapDataKey(
+    wrapped: Buffer,
+    keyId: string,
+    context: EncryptionContext,
+  ): Promise<{ wrapped: Buffer; keyId: string }> {
     const out = await this.call(() =>
       this.client.send(
         new ReEncryptCommand({

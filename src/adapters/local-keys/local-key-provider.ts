@@ -1,5 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { decryptWithKey, encodeContext, encryptWithKey, IV_BYTES, KEY_BYTES } from '../../core/envelope';
 import { IntegrityError } from '../../core/errors';
@@ -40,7 +51,9 @@ export class LocalKeyProvider implements KeyProvider {
     if (!existsSync(masterFile)) writeKeyFile(masterFile, randomBytes(KEY_BYTES));
     const retiredDir = join(dir, RETIRED_DIR);
     const retired = existsSync(retiredDir)
-      ? readdirSync(retiredDir).filter((f) => f.endsWith('.key')).map((f) => readKeyFile(join(retiredDir, f)))
+      ? readdirSync(retiredDir)
+          .filter((f) => f.endsWith('.key'))
+          .map((f) => readKeyFile(join(retiredDir, f)))
       : [];
     return new LocalKeyProvider(readKeyFile(masterFile), retired);
   }
@@ -70,7 +83,11 @@ export class LocalKeyProvider implements KeyProvider {
     return this.unwrap(wrapped, keyId, context);
   }
 
-  async rewrapDataKey(wrapped: Buffer, keyId: string, context: EncryptionContext): Promise<{ wrapped: Buffer; keyId: string }> {
+  async rewrapDataKey(
+    wrapped: Buffer,
+    keyId: string,
+    context: EncryptionContext,
+  ): Promise<{ wrapped: Buffer; keyId: string }> {
     const plaintext = this.unwrap(wrapped, keyId, context);
     try {
       return { wrapped: this.wrap(this.current.key, plaintext, context), keyId: this.current.id };
@@ -87,7 +104,12 @@ export class LocalKeyProvider implements KeyProvider {
   private unwrap(wrapped: Buffer, keyId: string, context: EncryptionContext): Buffer {
     const master = this.byId.get(keyId);
     if (!master) throw new IntegrityError('data key was wrapped by an unknown local master key');
-    return decryptWithKey(master, wrapped.subarray(0, IV_BYTES), wrapped.subarray(IV_BYTES), encodeContext(context, WRAP_FORMAT));
+    return decryptWithKey(
+      master,
+      wrapped.subarray(0, IV_BYTES),
+      wrapped.subarray(IV_BYTES),
+      encodeContext(context, WRAP_FORMAT),
+    );
   }
 }
 
@@ -106,7 +128,9 @@ function writeKeyFile(file: string, key: Buffer): void {
 export function readKeyFile(file: string): Buffer {
   const mode = statSync(file).mode & 0o777;
   if ((mode & 0o077) !== 0) {
-    throw new Error(`refusing ${file}: mode ${mode.toString(8)} lets group or others access the master key; run chmod 600 ${file}`);
+    throw new Error(
+      `refusing ${file}: mode ${mode.toString(8)} lets group or others access the master key; run chmod 600 ${file}`,
+    );
   }
   const key = readFileSync(file);
   if (key.length !== KEY_BYTES) throw new Error(`refusing ${file}: a master key file holds exactly 32 bytes`);
