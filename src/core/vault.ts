@@ -10,7 +10,16 @@ import {
 } from './errors';
 import { assertValidPath, assertValidPrefix } from './paths';
 import { type Action, holdsAnywhere, isAllowed, type Policy } from './policy';
-import type { AuditSink, Clock, KeyProvider, SecretHead, SecretMetadata, SecretStore, VersionSummary } from './ports';
+import type {
+  AuditSink,
+  Clock,
+  KeyProvider,
+  ListQuery,
+  SecretHead,
+  SecretMetadata,
+  SecretStore,
+  VersionSummary,
+} from './ports';
 
 export const MAX_VALUE_BYTES = 16 * 1024;
 export const MAX_VERSION = 9_999_999_999;
@@ -50,9 +59,9 @@ export interface VaultDeps {
 
 export interface PutInput {
   value: SecretValue;
-  labels?: Record<string, string>;
-  cas?: number;
-  rotationDays?: number;
+  labels?: Record<string, string> | undefined;
+  cas?: number | undefined;
+  rotationDays?: number | undefined;
 }
 
 export interface PutResult {
@@ -77,8 +86,8 @@ export interface ListInput {
 
 /** Which versions a lifecycle call acts on; `cas` is the version the caller expects current. */
 export interface VersionsInput {
-  versions?: number[];
-  cas?: number;
+  versions?: number[] | undefined;
+  cas?: number | undefined;
 }
 
 export interface RewrapResult {
@@ -186,9 +195,9 @@ export class Vault {
     if (!holdsAnywhere(policy, caller.principal, 'list'))
       this.deny(caller, 'list', input.prefix, 'no list rule for principal');
     this.allow(caller, 'list', input.prefix);
-    const rotationDueBefore = input.rotationDue ? this.deps.clock.now().toISOString() : undefined;
     const items: SecretMetadata[] = [];
-    const query = { prefix: input.prefix, limit: Math.max(input.limit, MIN_STORE_PAGE), rotationDueBefore };
+    const query: ListQuery = { prefix: input.prefix, limit: Math.max(input.limit, MIN_STORE_PAGE) };
+    if (input.rotationDue) query.rotationDueBefore = this.deps.clock.now().toISOString();
     let cursor = input.cursor;
     // Store pages are read whole (asking for only what is missing would read one item per
     // round trip once a page is nearly full); the cursor resumes after the last item examined.

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { KmsKeyProvider } from '../../src/adapters/kms/kms-key-provider';
 import { LocalKeyProvider, localKeyId } from '../../src/adapters/local-keys/local-key-provider';
 import { DependencyError, VersionConflictError } from '../../src/core/errors';
+import { parsePolicy } from '../../src/core/policy';
 import { FakeKms, KEY_ARN, NEW_KEY_ARN } from '../support/fake-kms';
-import { FakeClock } from '../support/fakes';
+import { ADMIN, FakeClock } from '../support/fakes';
 import { MemorySecretStore } from '../support/memory-store';
 import { coreVault } from '../support/vault';
 
@@ -172,8 +173,6 @@ describe('a write racing a rewrap', () => {
 
 describe('sparse listings', () => {
   it('read whole store pages, bounded per request, and page through every visible secret exactly once', async () => {
-    const { parsePolicy } = await import('../../src/core/policy');
-    const { ADMIN } = await import('../support/fakes');
     const reader = 'arn:aws:iam::111122223333:role/reader';
     const policy = parsePolicy({
       rules: [
