@@ -1,24 +1,12 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { IntegrityError, ValidationError } from './errors';
-import type { EncryptionContext, KeyProvider } from './ports';
+import type { EncryptionContext, Envelope, KeyProvider } from './ports';
 
 /** Format id of every envelope this code writes. Unknown ids are refused, never guessed. */
 export const FORMAT_ID = 'A256GCM.KMS.1';
 export const KEY_BYTES = 32;
 export const IV_BYTES = 12;
 export const TAG_BYTES = 16;
-
-/** What is stored for one secret version: nothing here is secret without the KMS key. */
-export interface Envelope {
-  alg: string;
-  iv: Buffer;
-  /** Ciphertext followed by the 16-byte GCM tag. */
-  ct: Buffer;
-  /** The KMS-wrapped data key. */
-  edk: Buffer;
-  /** The key that wrapped `edk`. */
-  kid: string;
-}
 
 /**
  * The context that binds a ciphertext to its place. It goes to KMS (which logs it in

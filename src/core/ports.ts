@@ -1,4 +1,17 @@
-import type { Envelope } from './envelope';
+/**
+ * What is stored for one secret version: nothing here is secret without the key that wrapped
+ * `edk`. Declared here (not beside seal/open) because the store port carries it too.
+ */
+export interface Envelope {
+  alg: string;
+  iv: Buffer;
+  /** Ciphertext followed by the 16-byte GCM tag. */
+  ct: Buffer;
+  /** The KMS-wrapped data key. */
+  edk: Buffer;
+  /** The key that wrapped `edk`. */
+  kid: string;
+}
 
 /** Encryption context bound to a secret version: KMS context and AES-GCM AAD. Strings only. */
 export type EncryptionContext = Record<string, string>;

@@ -1,4 +1,4 @@
-import { contextFor, type Envelope, open, seal } from './envelope';
+import { contextFor, open, seal } from './envelope';
 import {
   AccessDeniedError,
   IntegrityError,
@@ -13,6 +13,7 @@ import { type Action, holdsAnywhere, isAllowed, type Policy } from './policy';
 import type {
   AuditSink,
   Clock,
+  Envelope,
   KeyProvider,
   ListQuery,
   SecretHead,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { type Envelope, FORMAT_ID } from '../../src/core/envelope';
+import { FORMAT_ID } from '../../src/core/envelope';
+import type { Envelope } from '../../src/core/ports';
 import { VersionConflictError } from '../../src/core/errors';
 import type { SecretHead, SecretStore } from '../../src/core/ports';
 

@@ -1,4 +1,4 @@
-import type { Envelope } from '../../src/core/envelope';
+import type { Envelope } from '../../src/core/ports';
 import { VersionConflictError } from '../../src/core/errors';
 import type { ListPage, ListQuery, SecretHead, SecretMetadata, SecretStore } from '../../src/core/ports';
 

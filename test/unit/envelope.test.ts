@@ -3,14 +3,13 @@ import { join } from 'node:path';
 import {
   contextFor,
   decryptWithKey,
-  type Envelope,
   encodeContext,
   FORMAT_ID,
   open,
   seal,
 } from '../../src/core/envelope';
 import { IntegrityError } from '../../src/core/errors';
-import type { DataKey, EncryptionContext, KeyProvider } from '../../src/core/ports';
+import type { DataKey, EncryptionContext, Envelope, KeyProvider } from '../../src/core/ports';
 import { CountingKeyProvider } from '../support/fakes';
 
 interface WycheproofTest {
@@ -30,7 +29,7 @@ interface WycheproofGroup {
   tests: WycheproofTest[];
 }
 const vectors = JSON.parse(
-  readFileSync(join(__dirname, '../../../shared/testdata/wycheproof/aes_gcm_test.json'), 'utf8'),
+  readFileSync(join(__dirname, '../fixtures/wycheproof/aes_gcm_test.json'), 'utf8'),
 ) as { testGroups: WycheproofGroup[] };
 const hex = (text: string) => Buffer.from(text, 'hex');
 const ours = (g: WycheproofGroup) => g.keySize === 256 && g.ivSize === 96 && g.tagSize === 128;

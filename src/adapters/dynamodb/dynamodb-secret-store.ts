@@ -8,7 +8,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import type { Envelope } from '../../core/envelope';
+import type { Envelope } from '../../core/ports';
 import { ValidationError, VersionConflictError } from '../../core/errors';
 import type { ListPage, ListQuery, SecretHead, SecretMetadata, SecretStore, VersionSummary } from '../../core/ports';
 import { mapDynamoError } from './errors';
