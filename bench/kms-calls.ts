@@ -10,12 +10,12 @@ import { DynamoDbSecretStore } from '../src/adapters/dynamodb/dynamodb-secret-st
 import { startDynalite } from '../src/adapters/dynamodb/embedded-dynalite';
 import { ensureTable } from '../src/adapters/dynamodb/table';
 import { LocalKeyProvider } from '../src/adapters/local-keys/local-key-provider';
+import { systemClock } from '../src/composition/assemble';
 import { loadConfig } from '../src/config';
 import { CachingKeyProvider, type DataKeyCacheSettings } from '../src/core/data-key-cache';
 import { adminPolicy } from '../src/core/policy';
 import type { DataKey, EncryptionContext, KeyProvider } from '../src/core/ports';
 import { type Caller, Vault } from '../src/core/vault';
-import { systemClock } from '../src/wiring';
 
 const PRINCIPAL = 'arn:aws:iam::000000000000:user/bench';
 const TABLE = 'kms-vault-bench';

@@ -2,8 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { DataKeyCacheSettings } from './core/data-key-cache';
-import { type Policy, parsePolicy } from './core/policy';
+import { adminPolicy, type Policy, parsePolicy } from './core/policy';
+import { normalisePrincipal } from './core/principal';
 import type { VaultSettings } from './core/vault';
+
+/** The principal of the credential `npm start` generates on first run, and the CLI's default operator. */
+export const LOCAL_ADMIN = 'arn:aws:iam::000000000000:user/vault-admin';
 
 const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -51,27 +55,50 @@ const schema = z.object({
   /** SigV4 credentials file (embedded mode and non-Lambda deployments). */
   VAULT_CREDENTIALS_FILE: z.string().min(1).optional(),
   /** The principal `npm run rewrap` acts as (its policy needs admin on the paths it walks). */
-  VAULT_OPERATOR_PRINCIPAL: z.string().min(1).optional(),
+  VAULT_OPERATOR_PRINCIPAL: z.string().min(1).default(LOCAL_ADMIN),
   /** Set by the Lambda runtime. */
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });
 
-export interface Config {
-  /** `embedded`: dynalite + local keys; `aws`: KMS + DynamoDB. */
-  mode: 'embedded' | 'aws';
-  onLambda: boolean;
-  host: string;
-  port: number;
-  dataDir: string;
+/** Settings every mode shares. */
+interface CommonConfig {
   region: string;
-  kmsKeyId?: string;
   tableName: string;
-  /** Undefined in embedded mode without a policy: the server makes an admin-only one. */
-  policy?: Policy;
+  /** Who may do what: VAULT_POLICY(_FILE), or in embedded mode the local admin's everything. */
+  policy: Policy;
+  /** The principal CLI commands (rewrap) act as for the policy and the audit trail. */
+  operatorPrincipal: string;
   vault: VaultSettings;
   keyCache: DataKeyCacheSettings;
+}
+
+/** A long-running HTTP server that verifies SigV4 itself against a credentials file. */
+interface ServerConfig {
+  host: string;
+  port: number;
+  /** Embedded mode's store and keys; in both server modes the default home of credentials and CLI audit files. */
+  dataDir: string;
   sigv4: { region: string; service: string; credentialsFile: string };
 }
+
+/** `npm start` with no AWS settings: dynalite under dataDir, the local master key. */
+export interface EmbeddedConfig extends CommonConfig, ServerConfig {
+  mode: 'embedded';
+}
+
+/** The same server over real KMS and DynamoDB (or LocalStack through the SDK's endpoint variables). */
+export interface AwsConfig extends CommonConfig, ServerConfig {
+  mode: 'aws';
+  kmsKeyId: string;
+}
+
+/** The Lambda function: KMS and DynamoDB, identity from API Gateway, an explicit policy. */
+export interface LambdaConfig extends CommonConfig {
+  mode: 'lambda';
+  kmsKeyId: string;
+}
+
+export type Config = EmbeddedConfig | AwsConfig | LambdaConfig;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -99,11 +126,11 @@ export function loadConfig(
       'VAULT_KMS_KEY_ID and VAULT_TABLE_NAME go together: set both for AWS mode, neither for embedded mode',
     );
   }
-  const mode = e.VAULT_KMS_KEY_ID ? 'aws' : 'embedded';
+  const kmsKeyId = e.VAULT_KMS_KEY_ID;
   if (onLambda) {
     // On Lambda the local master key and a credentials file would be secrets in the bundle or
     // on an ephemeral disk: refuse them, and demand an explicit policy.
-    if (mode !== 'aws')
+    if (!kmsKeyId)
       throw new ConfigError(
         'on Lambda, VAULT_KMS_KEY_ID and VAULT_TABLE_NAME are required (the local key provider is for embedded mode only)',
       );
@@ -133,15 +160,19 @@ export function loadConfig(
       throw new ConfigError((error as Error).message);
     }
   }
+  let operatorPrincipal: string;
+  try {
+    operatorPrincipal = normalisePrincipal(e.VAULT_OPERATOR_PRINCIPAL);
+  } catch {
+    throw new ConfigError('VAULT_OPERATOR_PRINCIPAL must be an IAM role, user or assumed-role ARN');
+  }
   const region = e.AWS_REGION ?? 'us-east-1';
-  const config: Config = {
-    mode,
-    onLambda,
-    host: e.VAULT_HOST,
-    port: e.PORT,
-    dataDir: e.VAULT_DATA_DIR,
+  const common: CommonConfig = {
     region,
     tableName: e.VAULT_TABLE_NAME ?? 'kms-vault',
+    // Without a policy a server gives its generated local admin everything (embedded mode's default).
+    policy: policy ?? adminPolicy(LOCAL_ADMIN),
+    operatorPrincipal,
     vault: {
       maxVersions: e.VAULT_MAX_VERSIONS,
       rotationDays: e.VAULT_ROTATION_DAYS,
@@ -152,13 +183,17 @@ export function loadConfig(
       maxEntries: e.VAULT_KEY_CACHE_MAX_ENTRIES,
       maxUses: e.VAULT_KEY_CACHE_MAX_USES,
     },
+  };
+  if (onLambda && kmsKeyId) return { ...common, mode: 'lambda', kmsKeyId };
+  const server: ServerConfig = {
+    host: e.VAULT_HOST,
+    port: e.PORT,
+    dataDir: e.VAULT_DATA_DIR,
     sigv4: {
       region: e.VAULT_SIGV4_REGION ?? region,
       service: e.VAULT_SIGV4_SERVICE,
       credentialsFile: e.VAULT_CREDENTIALS_FILE ?? join(e.VAULT_DATA_DIR, 'credentials.json'),
     },
   };
-  if (e.VAULT_KMS_KEY_ID) config.kmsKeyId = e.VAULT_KMS_KEY_ID;
-  if (policy) config.policy = policy;
-  return config;
+  return kmsKeyId ? { ...common, ...server, mode: 'aws', kmsKeyId } : { ...common, ...server, mode: 'embedded' };
 }

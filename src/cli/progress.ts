@@ -7,11 +7,10 @@
 
 export interface ProgressCounts {
   processed: number;
-  rewrapped: number;
-  skipped: number;
-  failed: number;
   /** Items expected in all; unknown (undefined) shows rate and processed only. */
   total?: number;
+  /** Outcomes so far, shown in insertion order: e.g. { rewrapped: 3, skipped: 1, failed: 0 }. */
+  tally: Record<string, number>;
 }
 
 export interface ProgressOptions {
@@ -53,8 +52,7 @@ export class ProgressReporter {
   private lastDrawAt = Number.NEGATIVE_INFINITY;
   private lastPlainAt = 0;
   private lastPlainProcessed = 0;
-  private lineShown = false;
-  private counts: ProgressCounts = { processed: 0, rewrapped: 0, skipped: 0, failed: 0 };
+  private counts: ProgressCounts = { processed: 0, tally: {} };
 
   constructor(options: ProgressOptions) {
     this.out = options.out;
@@ -97,16 +95,6 @@ export class ProgressReporter {
     }
   }
 
-  /** A line of its own (a warning, say) without garbling the bar: clear, print, redraw. */
-  note(line: string): void {
-    if (this.isTTY && this.lineShown) {
-      this.out.write(`\r${CLEAR_TO_EOL}${line}\n`);
-      this.draw();
-    } else {
-      this.out.write(`${line}\n`);
-    }
-  }
-
   /** Final state: the bar drawn once more and ended with a newline, or a last plain line. */
   finish(counts: ProgressCounts): void {
     this.counts = { ...counts };
@@ -115,15 +103,9 @@ export class ProgressReporter {
     if (this.isTTY) {
       this.draw(now);
       this.out.write('\n');
-      this.lineShown = false;
     } else if (this.counts.processed !== this.lastPlainProcessed || this.counts.processed === 0) {
       this.plain(now);
     }
-  }
-
-  /** Milliseconds since start(). */
-  elapsed(): number {
-    return this.startedAt === undefined ? 0 : this.now() - this.startedAt;
   }
 
   private rate(now: number): number | undefined {
@@ -142,11 +124,13 @@ export class ProgressReporter {
   }
 
   private describe(now: number): { ratio?: number; text: string } {
-    const { processed, rewrapped, skipped, failed, total } = this.counts;
+    const { processed, tally, total } = this.counts;
     const rate = this.rate(now);
     const parts = [
       total === undefined ? `${processed} ${this.unit}` : `${processed}/${total} ${this.unit}`,
-      `${rewrapped} rewrapped, ${skipped} skipped, ${failed} failed`,
+      Object.entries(tally)
+        .map(([outcome, n]) => `${n} ${outcome}`)
+        .join(', '),
       rate === undefined ? '-/s' : `${rate >= 10 ? rate.toFixed(0) : rate.toFixed(1)}/s`,
     ];
     const eta = this.eta(now);
@@ -168,7 +152,6 @@ export class ProgressReporter {
     const columns = (this.out as { columns?: number }).columns;
     if (columns && columns > 1 && line.length > columns - 1) line = line.slice(0, columns - 1);
     this.out.write(`\r${line}${CLEAR_TO_EOL}`);
-    this.lineShown = true;
   }
 
   private plain(now: number): void {

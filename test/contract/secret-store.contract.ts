@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { FORMAT_ID } from '../../src/core/envelope';
-import type { Envelope } from '../../src/core/ports';
 import { VersionConflictError } from '../../src/core/errors';
-import type { SecretHead, SecretStore } from '../../src/core/ports';
+import type { Envelope, SecretHead, SecretStore } from '../../src/core/ports';
 
 const envelope = (tag: number): Envelope => ({
   alg: FORMAT_ID,

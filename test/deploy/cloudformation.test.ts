@@ -201,6 +201,7 @@ const TABLE_ARN = 'getatt(VaultTable.Arn)';
 const KEY_ARN = 'getatt(VaultKey.Arn)';
 const FUNCTION_ROLE = 'IamRoleLambdaExecution';
 const VAULT_ROLE_ARN = `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/ref(${FUNCTION_ROLE})`;
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a JS template
 const ACCOUNT_ROOT = 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root';
 const CONTEXT_KEYS = 'kms:EncryptionContextKeys';
 
@@ -274,6 +275,7 @@ describe('npm run package', () => {
     const variables = (fn.Environment as JsonObject).Variables as Record<string, string>;
     expect(variables.VAULT_KMS_KEY_ID).toBe(KEY_ARN);
     expect(variables.VAULT_TABLE_NAME).toBe('ref(VaultTable)');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Fn::Sub variable serverless.yml leaves in the policy
     const policy = parsePolicy(JSON.parse(variables.VAULT_POLICY!.replaceAll('${AWS::AccountId}', '111122223333')));
     expect(
       isAllowed(policy, 'arn:aws:iam::111122223333:role/trading-engine', 'read', 'exchange-keys/u-1/binance'),
@@ -522,7 +524,7 @@ describe('npm run package', () => {
     const dependencies = (node: Json, into: Set<string>): Set<string> => {
       if (node === null || typeof node !== 'object') return into;
       if (Array.isArray(node)) {
-        node.forEach((item) => dependencies(item, into));
+        for (const item of node) dependencies(item, into);
         return into;
       }
       for (const [key, value] of Object.entries(node)) {

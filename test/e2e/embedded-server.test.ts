@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { MemoryLogger } from '../../src/adapters/http/logger';
-import { VaultClient, VaultClientError } from '../../src/client';
-import { banner, LOCAL_ADMIN, type RunningVault, startServer } from '../../src/server';
+import { VaultClient, VaultClientError } from '../../src/client/vault-client';
+import { LOCAL_ADMIN } from '../../src/config';
+import { type RunningVault, startServer } from '../../src/server';
+import { MemoryLogger } from '../support/memory-logger';
 
 const run = promisify(execFile);
 
@@ -29,7 +30,7 @@ describe('embedded mode (npm start) end to end', () => {
     expect(vault.credential.principal).toBe(LOCAL_ADMIN);
     expect(statSync(join(dir, 'master.key')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'credentials.json')).mode & 0o777).toBe(0o600);
-    const printed = banner(vault);
+    const printed = vault.banner;
     const commands = printed
       .split('\n')
       .filter((l) => l.trim().startsWith('curl') || l.trim().startsWith('-d'))

@@ -5,7 +5,7 @@ import { type EmbeddedDynamo, startDynalite } from '../../src/adapters/dynamodb/
 import { ensureTable } from '../../src/adapters/dynamodb/table';
 import { LocalKeyProvider, localKeyId } from '../../src/adapters/local-keys/local-key-provider';
 import { formatDuration } from '../../src/cli/progress';
-import { type RewrapSummary, runRewrap } from '../../src/cli/rewrap';
+import { type RewrapSummary, runRewrap } from '../../src/cli/rewrap/walk';
 import { DependencyError } from '../../src/core/errors';
 import { adminPolicy } from '../../src/core/policy';
 import type { EncryptionContext, KeyProvider } from '../../src/core/ports';
@@ -19,7 +19,7 @@ const PREFIX = 'exchange-keys/';
 const pathOf = (i: number) => `${PREFIX}user-${String(i).padStart(3, '0')}/binance`;
 const versionsOf = (i: number) => 2 + (i % 2);
 /** Values carry a canary so a test can prove no value reaches the CLI's output. */
-const valueOf = (i: number, v: number) => ({ apiKey: `k-${i}-${v}`, secretKey: `canary-secret-${i}-${v}` });
+const secretValueOf = (i: number, v: number) => ({ apiKey: `k-${i}-${v}`, secretKey: `canary-secret-${i}-${v}` });
 
 /** Output as a terminal or a log file would receive it. */
 class Capture extends Writable {
@@ -74,7 +74,7 @@ async function setup() {
   const B = randomBytes(32);
   const underA = vaultWith(new LocalKeyProvider(A));
   for (let i = 0; i < SECRETS; i++) {
-    for (let v = 1; v <= versionsOf(i); v++) await underA.put(caller, pathOf(i), { value: valueOf(i, v) });
+    for (let v = 1; v <= versionsOf(i); v++) await underA.put(caller, pathOf(i), { value: secretValueOf(i, v) });
   }
   // One secret outside the prefix, which a prefixed run must leave alone.
   await underA.put(caller, 'other/secret', { value: 'outside' });
@@ -93,6 +93,7 @@ async function run(
     isTTY: options.isTTY ?? false,
     pageSize: 7,
     heartbeatMs: 0,
+    principal: OPERATOR,
     ...options,
   });
   return { summary, text: out.text };
@@ -105,7 +106,10 @@ async function expectAllOpen(vault: Vault, kid?: string) {
     const meta = await vault.describe(caller, path);
     expect(meta.versions.map((v) => v.version)).toEqual(Array.from({ length: versionsOf(i) }, (_, k) => k + 1));
     for (const { version } of meta.versions) {
-      await expect(vault.get(caller, path, version)).resolves.toMatchObject({ version, value: valueOf(i, version) });
+      await expect(vault.get(caller, path, version)).resolves.toMatchObject({
+        version,
+        value: secretValueOf(i, version),
+      });
     }
     if (kid) expect(meta.versions.map((v) => v.kid)).toEqual(meta.versions.map(() => kid));
   }

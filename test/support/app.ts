@@ -1,25 +1,26 @@
 import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import request from 'supertest';
+import type { Authenticator } from '../../src/adapters/auth/authenticator';
 import { DynamoDbSecretStore } from '../../src/adapters/dynamodb/dynamodb-secret-store';
-import type { Authenticator } from '../../src/adapters/http/app';
-import { MemoryLogger } from '../../src/adapters/http/logger';
+import { createApp } from '../../src/adapters/http/app';
+import { logAuditSink } from '../../src/adapters/log/audit-log-sink';
+import { assembleVault } from '../../src/composition/assemble';
 import type { DataKeyCacheSettings } from '../../src/core/data-key-cache';
 import { AuthenticationError } from '../../src/core/errors';
 import { adminPolicy, type Policy } from '../../src/core/policy';
 import type { KeyProvider } from '../../src/core/ports';
-import { normalisePrincipal } from '../../src/core/principal';
-import { assemble } from '../../src/wiring';
 import { dynamo, freshTable } from './dynamo';
 import { ADMIN, CountingKeyProvider, FakeClock } from './fakes';
+import { MemoryLogger } from './memory-logger';
 
 /**
  * A stand-in for the identity layer in HTTP tests: the principal comes from a test header.
  * The real layers (SigV4, Lambda request context) are tested on their own and end to end.
  */
-export const testAuthenticator: Authenticator = ({ req }) => {
-  const principal = req.headers['x-test-principal'];
+export const testAuthenticator: Authenticator = ({ headers }) => {
+  const principal = headers['x-test-principal'];
   if (typeof principal !== 'string') throw new AuthenticationError('no test principal');
-  return normalisePrincipal(principal);
+  return principal;
 };
 
 export interface TestAppOptions {
@@ -30,6 +31,8 @@ export interface TestAppOptions {
   keyCache?: Partial<DataKeyCacheSettings>;
   dynamoClient?: DynamoDBClient;
   clock?: FakeClock;
+  /** Identity source; default the test header. */
+  authenticate?: Authenticator;
 }
 
 export async function testApp(options: TestAppOptions = {}) {
@@ -40,17 +43,14 @@ export async function testApp(options: TestAppOptions = {}) {
   const keys = options.keys ?? new CountingKeyProvider();
   const logger = new MemoryLogger();
   const clock = options.clock ?? new FakeClock(new Date());
-  const {
-    app,
-    vault,
-    keys: cached,
-  } = assemble(
+  const { vault, keys: cached } = assembleVault(
     {
       vault: { maxVersions: options.maxVersions ?? 10, rotationDays: options.rotationDays ?? 30, maxWriteAttempts: 60 },
       keyCache: { maxAgeSeconds: 0, maxEntries: 1000, maxUses: 10_000, ...options.keyCache },
     },
-    { keys, store, policy: options.policy ?? adminPolicy(ADMIN), logger, authenticate: testAuthenticator, clock },
+    { keys, store, policy: options.policy ?? adminPolicy(ADMIN), audit: logAuditSink(logger), clock },
   );
+  const app = createApp({ vault, authenticate: options.authenticate ?? testAuthenticator, logger });
   const as = (principal: string = ADMIN) => ({
     put: (path: string, body: unknown) =>
       request(app)

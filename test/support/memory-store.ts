@@ -1,6 +1,5 @@
-import type { Envelope } from '../../src/core/ports';
 import { VersionConflictError } from '../../src/core/errors';
-import type { ListPage, ListQuery, SecretHead, SecretMetadata, SecretStore } from '../../src/core/ports';
+import type { Envelope, ListPage, ListQuery, SecretHead, SecretMetadata, SecretStore } from '../../src/core/ports';
 
 /** Deep copy that keeps Buffers as Buffers (structuredClone turns them into Uint8Arrays). */
 const clone = <T>(value: T): T =>

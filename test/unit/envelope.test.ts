@@ -1,13 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  contextFor,
-  decryptWithKey,
-  encodeContext,
-  FORMAT_ID,
-  open,
-  seal,
-} from '../../src/core/envelope';
+import { contextFor, decryptWithKey, encodeContext, FORMAT_ID, open, seal } from '../../src/core/envelope';
 import { IntegrityError } from '../../src/core/errors';
 import type { DataKey, EncryptionContext, Envelope, KeyProvider } from '../../src/core/ports';
 import { CountingKeyProvider } from '../support/fakes';
@@ -28,9 +21,9 @@ interface WycheproofGroup {
   tagSize: number;
   tests: WycheproofTest[];
 }
-const vectors = JSON.parse(
-  readFileSync(join(__dirname, '../fixtures/wycheproof/aes_gcm_test.json'), 'utf8'),
-) as { testGroups: WycheproofGroup[] };
+const vectors = JSON.parse(readFileSync(join(__dirname, '../fixtures/wycheproof/aes_gcm_test.json'), 'utf8')) as {
+  testGroups: WycheproofGroup[];
+};
 const hex = (text: string) => Buffer.from(text, 'hex');
 const ours = (g: WycheproofGroup) => g.keySize === 256 && g.ivSize === 96 && g.tagSize === 128;
 

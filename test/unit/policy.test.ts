@@ -166,7 +166,7 @@ describe('config', () => {
     expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(message);
   });
   it('parses booleans as words, not truthiness', () => {
-    expect(loadConfig({ VAULT_HOST: '0.0.0.0', VAULT_ALLOW_REMOTE: 'true' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ VAULT_HOST: '0.0.0.0', VAULT_ALLOW_REMOTE: 'true' })).toMatchObject({ host: '0.0.0.0' });
     expect(() => loadConfig({ VAULT_HOST: '0.0.0.0', VAULT_ALLOW_REMOTE: 'false' })).toThrow(/not loopback/);
   });
   it('selects AWS mode with both KMS key and table', () => {

@@ -9,11 +9,9 @@ import { promisify } from 'node:util';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { type Credential, createCredentialsFile, loadCredentialsFile } from '../../src/adapters/auth/credentials-file';
 import {
-  type Credential,
-  createCredentialsFile,
   type IncomingSignedRequest,
-  loadCredentialsFile,
   type SigV4VerifierOptions,
   verifySigV4,
 } from '../../src/adapters/auth/sigv4-verifier';
@@ -135,8 +133,7 @@ function curlSign(req: Unsigned, o: CurlSignOptions = {}): IncomingSignedRequest
   let key = hmac(`AWS4${o.secret ?? KEY.secretAccessKey}`, scopeDate);
   for (const part of [region, service, 'aws4_request']) key = hmac(key, part);
   const signature = hmac(key, ['AWS4-HMAC-SHA256', date, scope, sha256(canonical)].join('\n')).toString('hex');
-  headers['authorization'] =
-    `AWS4-HMAC-SHA256 Credential=${o.accessKeyId ?? KEY.accessKeyId}/${scope}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature}`;
+  headers.authorization = `AWS4-HMAC-SHA256 Credential=${o.accessKeyId ?? KEY.accessKeyId}/${scope}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature}`;
   return { method: req.method, path: req.path, query: req.query, headers, body: Buffer.from(req.body) };
 }
 
@@ -274,7 +271,7 @@ describe('verifySigV4 refusals that need a hand-made signature', () => {
   it('refuses x-amz-content-sha256 that is signed but does not match the body', async () => {
     for (const claimed of [sha256('{"value":"other"}'), 'UNSIGNED-PAYLOAD']) {
       const req = await smithySign({ ...BASE, headers: { ...BASE.headers, 'x-amz-content-sha256': claimed } });
-      expect(req.headers['authorization']).toContain('x-amz-content-sha256');
+      expect(req.headers.authorization).toContain('x-amz-content-sha256');
       expect(reasonOf(() => verifySigV4(req, OPTS))).toMatch(/x-amz-content-sha256/);
     }
   });
@@ -287,7 +284,7 @@ describe('verifySigV4 refusals that need a hand-made signature', () => {
   });
 
   it('refuses malformed Authorization headers', async () => {
-    const good = String((await smithySign(BASE)).headers['authorization']);
+    const good = String((await smithySign(BASE)).headers.authorization);
     const sig = /Signature=([0-9a-f]+)/.exec(good)![1]!;
     const cred = /Credential=(\S+),/.exec(good)![1]!;
     const shapes = [

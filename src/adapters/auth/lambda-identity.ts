@@ -1,6 +1,5 @@
 import { AuthenticationError } from '../../core/errors';
-import { normalisePrincipal } from '../../core/principal';
-import type { Authenticator } from '../http/app';
+import type { Authenticator } from './authenticator';
 
 interface IdentityEvent {
   version?: string;
@@ -21,7 +20,7 @@ export function principalFromEvent(event: unknown): string {
     (event as IdentityEvent)?.version === '2.0' ? context?.authorizer?.iam?.userArn : context?.identity?.userArn;
   if (typeof arn !== 'string' || arn.length === 0)
     throw new AuthenticationError('no IAM identity in the request context');
-  return normalisePrincipal(arn);
+  return arn;
 }
 
 /** An Authenticator over the current Lambda invocation's event. */

@@ -1,5 +1,4 @@
 import {
-  type AttributeValue,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -7,38 +6,12 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
-import type { Envelope } from '../../core/ports';
-import { ValidationError, VersionConflictError } from '../../core/errors';
-import type { ListPage, ListQuery, SecretHead, SecretMetadata, SecretStore, VersionSummary } from '../../core/ports';
+import { VersionConflictError } from '../../core/errors';
+import type { Envelope, ListPage, ListQuery, SecretHead, SecretMetadata, SecretStore } from '../../core/ports';
 import { mapDynamoError } from './errors';
+import { fromEnvelope, fromHead, HEAD, type Item, key, toEnvelope, toHead, versionKey } from './item-codec';
+import { cursorShape, decodeCursor, encodeCursor } from './list-cursor';
 import { LIST_PARTITION, PATH_INDEX, ROTATION_INDEX } from './table';
-
-type Item = Record<string, AttributeValue>;
-
-const HEAD = 'HEAD';
-const versionKey = (version: number) => `V#${String(version).padStart(10, '0')}`;
-
-const summarySchema = z.array(
-  z.object({
-    version: z.number().int(),
-    createdAt: z.string(),
-    createdBy: z.string(),
-    state: z.enum(['active', 'deleted', 'destroyed']),
-    kid: z.string().optional(),
-  }),
-);
-
-/** The cursor binds the query it came from, so it cannot be replayed against another one. */
-const cursorSchema = z.strictObject({
-  q: z.string(),
-  k: z.strictObject({
-    pk: z.strictObject({ S: z.string() }),
-    sk: z.strictObject({ S: z.string() }),
-    lst: z.strictObject({ S: z.string() }),
-    due: z.strictObject({ S: z.string() }).optional(),
-  }),
-});
 
 export interface DynamoDbSecretStoreOptions {
   client: DynamoDBClient;
@@ -124,7 +97,7 @@ export class DynamoDbSecretStore implements SecretStore {
     const out = await this.send(
       new GetItemCommand({ TableName: this.table, Key: key(path, versionKey(version)), ConsistentRead: true }),
     );
-    return out.Item && out.Item.ct ? toEnvelope(out.Item) : undefined;
+    return out.Item?.ct ? toEnvelope(out.Item) : undefined;
   }
 
   async replaceVersionEnvelope(path: string, version: number, envelope: Envelope, expectedEdk: Buffer): Promise<void> {
@@ -213,87 +186,4 @@ export class DynamoDbSecretStore implements SecretStore {
       throw mapDynamoError(error);
     }
   }
-}
-
-function key(path: string, sk: string): Item {
-  return { pk: { S: path }, sk: { S: sk } };
-}
-
-function fromEnvelope(envelope: Envelope): Item {
-  return {
-    alg: { S: envelope.alg },
-    iv: { B: envelope.iv },
-    ct: { B: envelope.ct },
-    edk: { B: envelope.edk },
-    kid: { S: envelope.kid },
-  };
-}
-
-function toEnvelope(item: Item): Envelope {
-  return {
-    alg: item.alg!.S!,
-    iv: Buffer.from(item.iv!.B!),
-    ct: Buffer.from(item.ct!.B!),
-    edk: Buffer.from(item.edk!.B!),
-    kid: item.kid!.S!,
-  };
-}
-
-function fromHead(head: SecretHead): Item {
-  const item: Item = {
-    ...key(head.path, HEAD),
-    ver: { N: String(head.version) },
-    rev: { N: String(head.rev) },
-    labels: { M: Object.fromEntries(Object.entries(head.labels).map(([k, v]) => [k, { S: v }])) },
-    cAt: { S: head.createdAt },
-    cBy: { S: head.createdBy },
-    uAt: { S: head.updatedAt },
-    uBy: { S: head.updatedBy },
-    since: { S: head.currentSince },
-    vers: { S: JSON.stringify(head.versions) },
-    // Index keys: only HEAD items carry them, so both indexes stay sparse.
-    lst: { S: LIST_PARTITION },
-    due: { S: head.rotationDueAt },
-  };
-  if (head.rotationDays !== undefined) item.rotDays = { N: String(head.rotationDays) };
-  if (head.envelope) Object.assign(item, fromEnvelope(head.envelope));
-  return item;
-}
-
-function toHead(item: Item): SecretHead {
-  const head: SecretHead = {
-    path: item.pk!.S!,
-    version: Number(item.ver!.N),
-    rev: Number(item.rev!.N),
-    labels: Object.fromEntries(Object.entries(item.labels?.M ?? {}).map(([k, v]) => [k, v.S ?? ''])),
-    createdAt: item.cAt!.S!,
-    createdBy: item.cBy!.S!,
-    updatedAt: item.uAt!.S!,
-    updatedBy: item.uBy!.S!,
-    currentSince: item.since!.S!,
-    rotationDueAt: item.due!.S!,
-    versions: summarySchema.parse(JSON.parse(item.vers!.S!)) as VersionSummary[],
-  };
-  if (item.rotDays?.N) head.rotationDays = Number(item.rotDays.N);
-  if (item.ct) head.envelope = toEnvelope(item);
-  return head;
-}
-
-function cursorShape(query: ListQuery): string {
-  return `${query.rotationDueBefore ? 'due' : 'path'}:${query.prefix}`;
-}
-
-function encodeCursor(lastKey: Item, shape: string): string {
-  return Buffer.from(JSON.stringify({ q: shape, k: lastKey }), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string, shape: string): Item {
-  let parsed: z.infer<typeof cursorSchema>;
-  try {
-    parsed = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-  } catch (cause) {
-    throw new ValidationError('cursor is not valid', [], { cause });
-  }
-  if (parsed.q !== shape) throw new ValidationError('cursor belongs to a different listing');
-  return parsed.k as Item;
 }

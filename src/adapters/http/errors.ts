@@ -10,7 +10,8 @@ import {
   VaultError,
   VersionConflictError,
 } from '../../core/errors';
-import type { Logger } from './logger';
+import type { Logger } from '../log/logger';
+import './request-state';
 
 /** The request is not JSON: an HTTP concern, so it lives here and not in the core. */
 export class UnsupportedMediaTypeError extends VaultError {
@@ -56,7 +57,7 @@ function fromBodyParser(error: { type?: string }): VaultError | undefined {
 }
 
 export function sendError(res: Response, status: number, code: string, message: string, details?: string[]): void {
-  const requestId = res.locals.requestId as string | undefined;
+  const { requestId } = res.locals;
   res.status(status).json({ error: { code, message, requestId, ...(details && details.length > 0 && { details }) } });
 }
 
@@ -77,14 +78,14 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
         res.setHeader('Retry-After', String(error.retryAfterSeconds));
       }
       if (error instanceof AuthenticationError) res.locals.errorDetail = error.reason;
-      if (status >= 500) logFailure(logger, res.locals.requestId as string, error);
+      if (status >= 500) logFailure(logger, res.locals.requestId, error);
       // Integrity failures are answered without detail: the caller learns only that it failed.
       const message = status === 500 ? 'internal error' : error.message;
       sendError(res, status, error.code, message, error instanceof ValidationError ? error.issues : undefined);
       return;
     }
     res.locals.errorCode = 'internal';
-    logFailure(logger, res.locals.requestId as string, error as Error);
+    logFailure(logger, res.locals.requestId, error as Error);
     sendError(res, 500, 'internal', 'internal error');
   };
 }

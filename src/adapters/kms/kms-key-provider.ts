@@ -67,7 +67,7 @@ export class KmsKeyProvider implements KeyProvider {
     const out = await this.call(() =>
       this.client.send(new DecryptCommand({ CiphertextBlob: wrapped, KeyId: keyId, EncryptionContext: context })),
     );
-    if (!out.Plaintext || out.Plaintext.length !== 32) throw new IntegrityError('kms returned an unexpected data key');
+    if (out.Plaintext?.length !== 32) throw new IntegrityError('kms returned an unexpected data key');
     const plaintext = Buffer.from(out.Plaintext);
     out.Plaintext.fill(0);
     return plaintext;

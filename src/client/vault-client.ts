@@ -1,7 +1,10 @@
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { ListView, MetadataView, RewrapView, SecretView } from '../adapters/http/views';
 import { pathProblem } from '../core/paths';
+
+export type { ListView, MetadataView, RewrapView, SecretView };
 
 export interface VaultCredentials {
   accessKeyId: string;
@@ -23,7 +26,13 @@ export interface VaultClientOptions {
 export interface VaultResponse {
   status: number;
   headers: Headers;
-  body: any;
+  /** Parsed JSON when the vault answered JSON, the raw text otherwise, undefined when empty. */
+  body: unknown;
+}
+
+/** The vault's error body: `{"error": {code, message, requestId, details?}}`. */
+interface ErrorBody {
+  error?: { code?: unknown; message?: unknown; requestId?: unknown };
 }
 
 /** A non-2xx answer from the vault, carrying its `{"error":{code,message,requestId}}` body. */
@@ -85,58 +94,58 @@ export class VaultClient {
     path: string,
     value: string | Record<string, unknown>,
     opts: { labels?: Record<string, string>; cas?: number; rotationDays?: number } = {},
-  ): Promise<any> {
+  ): Promise<MetadataView> {
     const body = { value, labels: opts.labels, cas: opts.cas, rotationDays: opts.rotationDays };
-    return this.call('PUT', `/v1/secrets/${secretPath(path)}`, body);
+    return this.call<MetadataView>('PUT', `/v1/secrets/${secretPath(path)}`, body);
   }
 
   /** Reads the current version, or `opts.version`. */
-  async getSecret(path: string, opts: { version?: number } = {}): Promise<any> {
-    return this.call('GET', `/v1/secrets/${secretPath(path)}${queryString({ version: opts.version })}`);
+  async getSecret(path: string, opts: { version?: number } = {}): Promise<SecretView> {
+    return this.call<SecretView>('GET', `/v1/secrets/${secretPath(path)}${queryString({ version: opts.version })}`);
   }
 
   /** Reads metadata (versions, labels, rotation) without the value. */
-  async describeSecret(path: string): Promise<any> {
-    return this.call('GET', `/v1/metadata/${secretPath(path)}`);
+  async describeSecret(path: string): Promise<MetadataView> {
+    return this.call<MetadataView>('GET', `/v1/metadata/${secretPath(path)}`);
   }
 
   /** Lists secret metadata, a page at a time; pass the returned cursor to continue. */
   async listSecrets(
     opts: { prefix?: string; limit?: number; cursor?: string; rotationDue?: boolean } = {},
-  ): Promise<any> {
+  ): Promise<ListView> {
     const query = queryString({
       prefix: opts.prefix,
       rotationDue: opts.rotationDue ? 'true' : undefined,
       limit: opts.limit,
       cursor: opts.cursor,
     });
-    return this.call('GET', `/v1/metadata${query}`);
+    return this.call<ListView>('GET', `/v1/metadata${query}`);
   }
 
   /** Soft-deletes `opts.versions`, or the current version if none are given. */
-  async deleteSecret(path: string, opts: { versions?: number[]; cas?: number } = {}): Promise<any> {
+  async deleteSecret(path: string, opts: { versions?: number[]; cas?: number } = {}): Promise<MetadataView> {
     const query = queryString({ versions: opts.versions?.join(','), cas: opts.cas });
-    return this.call('DELETE', `/v1/secrets/${secretPath(path)}${query}`);
+    return this.call<MetadataView>('DELETE', `/v1/secrets/${secretPath(path)}${query}`);
   }
 
   /** Restores soft-deleted versions. */
-  async undeleteSecret(path: string, versions: number[], opts: { cas?: number } = {}): Promise<any> {
-    return this.call('POST', `/v1/undelete/${secretPath(path)}`, { versions, cas: opts.cas });
+  async undeleteSecret(path: string, versions: number[], opts: { cas?: number } = {}): Promise<MetadataView> {
+    return this.call<MetadataView>('POST', `/v1/undelete/${secretPath(path)}`, { versions, cas: opts.cas });
   }
 
   /** Irreversibly destroys the ciphertext of the given versions. */
-  async destroySecret(path: string, versions: number[], opts: { cas?: number } = {}): Promise<any> {
-    return this.call('POST', `/v1/destroy/${secretPath(path)}`, { versions, cas: opts.cas });
+  async destroySecret(path: string, versions: number[], opts: { cas?: number } = {}): Promise<MetadataView> {
+    return this.call<MetadataView>('POST', `/v1/destroy/${secretPath(path)}`, { versions, cas: opts.cas });
   }
 
   /** Removes the secret and all its versions. */
-  async deleteMetadata(path: string, opts: { cas?: number } = {}): Promise<any> {
-    return this.call('DELETE', `/v1/metadata/${secretPath(path)}${queryString({ cas: opts.cas })}`);
+  async deleteMetadata(path: string, opts: { cas?: number } = {}): Promise<void> {
+    return this.call<void>('DELETE', `/v1/metadata/${secretPath(path)}${queryString({ cas: opts.cas })}`);
   }
 
   /** Re-wraps every version's data key under the current KMS key. */
-  async rewrap(path: string): Promise<any> {
-    return this.call('POST', `/v1/rewrap/${secretPath(path)}`, {});
+  async rewrap(path: string): Promise<RewrapView> {
+    return this.call<RewrapView>('POST', `/v1/rewrap/${secretPath(path)}`, {});
   }
 
   /**
@@ -189,7 +198,7 @@ export class VaultClient {
       ...(payload !== undefined ? { body: payload } : {}),
     });
     const text = await response.text();
-    let parsed: any = text === '' ? undefined : text;
+    let parsed: unknown = text === '' ? undefined : text;
     if (text !== '' && /\bjson\b/i.test(response.headers.get('content-type') ?? '')) {
       try {
         parsed = JSON.parse(text);
@@ -200,10 +209,14 @@ export class VaultClient {
     return { status: response.status, headers: response.headers, body: parsed };
   }
 
-  private async call(method: string, pathAndQuery: string, body?: unknown): Promise<any> {
+  /**
+   * A 2xx body as the route's documented view. The shape is the server's contract (the views in
+   * adapters/http/views.ts, also described by the OpenAPI document); it is not re-validated here.
+   */
+  private async call<T>(method: string, pathAndQuery: string, body?: unknown): Promise<T> {
     const res = await this.request(method, pathAndQuery, body);
-    if (res.status >= 200 && res.status < 300) return res.body;
-    const error = typeof res.body === 'object' && res.body !== null ? res.body.error : undefined;
+    if (res.status >= 200 && res.status < 300) return res.body as T;
+    const error = typeof res.body === 'object' && res.body !== null ? (res.body as ErrorBody).error : undefined;
     const code = typeof error?.code === 'string' ? error.code : `http_${res.status}`;
     const message = typeof error?.message === 'string' ? error.message : `vault answered HTTP ${res.status}`;
     const requestId =

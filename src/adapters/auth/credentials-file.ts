@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { normalisePrincipal } from '../../core/principal';
+
+/** One SigV4 credential of embedded mode: an access key pair standing for an IAM principal. */
+export interface Credential {
+  accessKeyId: string;
+  secretAccessKey: string;
+  principal: string;
+}
+
+const credentialSchema = z.object({
+  accessKeyId: z.string().regex(/^[A-Za-z0-9]{16,128}$/, 'must be 16-128 letters or digits'),
+  secretAccessKey: z.string().min(16, 'must be at least 16 characters'),
+  principal: z.string().refine(isPrincipalArn, 'must be an IAM role or user ARN'),
+});
+const credentialsFileSchema = z.object({ credentials: z.array(credentialSchema) });
+
+// Checked at load time: a principal the authenticator cannot normalise would fail every request.
+function isPrincipalArn(arn: string): boolean {
+  try {
+    normalisePrincipal(arn);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface CredentialsFile {
+  credentials: Credential[];
+}
+
+/**
+ * Reads the local credentials file into a map keyed by access key id.
+ *
+ * @throws Error if the file is not a regular file, is accessible by group or others,
+ *   is not valid JSON of the {@link CredentialsFile} shape, or repeats an access key id.
+ */
+export function loadCredentialsFile(file: string): Map<string, Credential> {
+  const fd = openSync(file, 'r');
+  let text: string;
+  try {
+    // fstat on the open descriptor, so the mode checked is that of the file actually read.
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new Error(`credentials file ${file} is not a regular file`);
+    if ((stat.mode & 0o077) !== 0) {
+      const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
+      throw new Error(
+        `credentials file ${file} has mode ${mode}: it must not be readable or writable by group or others (chmod 600 it)`,
+      );
+    }
+    text = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new Error(`credentials file ${file} is not valid JSON`, { cause });
+  }
+  const parsed = credentialsFileSchema.safeParse(json);
+  if (!parsed.success) {
+    // Issue paths and messages only: the file holds secrets, so never echo its values.
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`credentials file ${file} is invalid: ${issues.join('; ')}`);
+  }
+
+  const map = new Map<string, Credential>();
+  for (const credential of parsed.data.credentials) {
+    if (map.has(credential.accessKeyId)) {
+      throw new Error(`credentials file ${file} repeats access key id ${credential.accessKeyId}`);
+    }
+    map.set(credential.accessKeyId, credential);
+  }
+  return map;
+}
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+function randomBase32(chars: number): string {
+  const bytes = randomBytes(chars);
+  let out = '';
+  for (const byte of bytes) out += BASE32[byte & 31];
+  return out;
+}
+
+/**
+ * Creates a credentials file holding one freshly generated credential for `principal`.
+ * The parent directory is created 0700 if missing and the file 0600; an existing file is
+ * never overwritten.
+ *
+ * @throws Error if the file already exists or `principal` is not an IAM role or user ARN.
+ */
+export function createCredentialsFile(file: string, principal: string): Credential {
+  if (!isPrincipalArn(principal)) throw new Error(`principal ${principal} is not an IAM role or user ARN`);
+  const credential: Credential = {
+    accessKeyId: `AKLV${randomBase32(16)}`,
+    secretAccessKey: randomBytes(30).toString('base64url'),
+    principal,
+  };
+  const content: CredentialsFile = { credentials: [credential] };
+
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o600);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new Error(`refusing to overwrite existing credentials file ${file}`, { cause });
+    }
+    throw cause;
+  }
+  try {
+    // The umask can only narrow the mode given to open; set it exactly anyway.
+    fchmodSync(fd, 0o600);
+    writeSync(fd, `${JSON.stringify(content, null, 2)}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return credential;
+}
+
+/**
+ * The credentials of a server that signs its own callers in: the file as it is, or, on first
+ * run, a new file holding one credential for `principal`.
+ */
+export function ensureCredentialsFile(
+  file: string,
+  principal: string,
+): { credentials: Map<string, Credential>; created: boolean } {
+  let created = false;
+  try {
+    createCredentialsFile(file, principal);
+    created = true;
+  } catch (error) {
+    if (((error as Error).cause as NodeJS.ErrnoException | undefined)?.code !== 'EEXIST') throw error;
+  }
+  return { credentials: loadCredentialsFile(file), created };
+}

@@ -1,0 +1,46 @@
+import type { SecretMetadata, VersionSummary } from '../../core/ports';
+import type { ReadResult, RewrapResult } from '../../core/vault';
+
+/** What callers see of a secret's metadata (describe, list, write responses); `rev` stays internal. */
+export interface MetadataView {
+  path: string;
+  version: number;
+  labels: Record<string, string>;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  updatedBy: string;
+  currentSince: string;
+  rotationDays?: number;
+  rotationDueAt: string;
+  versions: VersionSummary[];
+}
+
+/** `GET /v1/secrets/{path}`. */
+export type SecretView = ReadResult;
+
+/** `GET /v1/metadata`. */
+export interface ListView {
+  items: MetadataView[];
+  /** Absent on the last page. */
+  cursor?: string;
+}
+
+/** `POST /v1/rewrap/{path}`. */
+export type RewrapView = RewrapResult;
+
+export function metadataView(meta: SecretMetadata): MetadataView {
+  return {
+    path: meta.path,
+    version: meta.version,
+    labels: meta.labels,
+    createdAt: meta.createdAt,
+    createdBy: meta.createdBy,
+    updatedAt: meta.updatedAt,
+    updatedBy: meta.updatedBy,
+    currentSince: meta.currentSince,
+    ...(meta.rotationDays !== undefined && { rotationDays: meta.rotationDays }),
+    rotationDueAt: meta.rotationDueAt,
+    versions: meta.versions,
+  };
+}

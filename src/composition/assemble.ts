@@ -1,0 +1,72 @@
+import { logAuditSink } from '../adapters/log/audit-log-sink';
+import type { Logger } from '../adapters/log/logger';
+import { CachingKeyProvider, type DataKeyCacheSettings } from '../core/data-key-cache';
+import type { Policy } from '../core/policy';
+import type { AuditSink, Clock, KeyProvider, SecretStore } from '../core/ports';
+import { Vault, type VaultSettings } from '../core/vault';
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface VaultParts {
+  keys: KeyProvider;
+  store: SecretStore;
+  policy: Policy;
+  audit: AuditSink;
+  clock?: Clock;
+}
+
+/** Joins parts the same way for every front and every test: the data-key cache in front of the keys. */
+export function assembleVault(
+  settings: { vault: VaultSettings; keyCache: DataKeyCacheSettings },
+  parts: VaultParts,
+): { vault: Vault; keys: CachingKeyProvider } {
+  const clock = parts.clock ?? systemClock;
+  const keys = new CachingKeyProvider(parts.keys, settings.keyCache, clock);
+  const vault = new Vault({
+    keys,
+    store: parts.store,
+    policy: parts.policy,
+    audit: parts.audit,
+    clock,
+    settings: settings.vault,
+  });
+  return { vault, keys };
+}
+
+/** The adapters one mode provides. */
+export interface Adapters {
+  keys: KeyProvider;
+  store: SecretStore;
+  /** One line for banners and CLI headers: which mode, which table, which key. */
+  describe: string;
+  /** Releases what was opened (the embedded store, SDK connection pools). */
+  close(): Promise<void>;
+}
+
+export interface Composition extends Omit<Adapters, 'keys'> {
+  vault: Vault;
+  /** The cached key provider the vault uses (rewrap asks it for the current key id). */
+  keys: CachingKeyProvider;
+}
+
+export interface ComposeOptions {
+  /** Where audit lines go: stdout for servers, a file for CLI walks. */
+  logger: Logger;
+  clock?: Clock;
+}
+
+/** The vault over a mode's adapters, with the config's policy and settings. */
+export function composeFrom(
+  config: { policy: Policy; vault: VaultSettings; keyCache: DataKeyCacheSettings },
+  adapters: Adapters,
+  options: ComposeOptions,
+): Composition {
+  const { vault, keys } = assembleVault(config, {
+    keys: adapters.keys,
+    store: adapters.store,
+    policy: config.policy,
+    audit: logAuditSink(options.logger),
+    ...(options.clock && { clock: options.clock }),
+  });
+  return { ...adapters, vault, keys };
+}
