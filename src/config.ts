@@ -16,6 +16,8 @@ const int = (min: number, max: number, fallback: number) => z.coerce.number().in
  * error (a typo must not silently fall back to a default). There is no setting that turns
  * encryption or authentication off.
  */
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
+
 const schema = z.object({
   /** Port for `npm start`. */
   PORT: int(0, 65535, 8080),
@@ -27,6 +29,24 @@ const schema = z.object({
   VAULT_DATA_DIR: z.string().min(1).default('.vault'),
   /** KMS key id, ARN or alias for new data keys. With VAULT_TABLE_NAME, selects AWS mode. */
   VAULT_KMS_KEY_ID: z.string().min(1).optional(),
+  /**
+   * ARNs of keys that wrapped data keys before the current one (after moving the alias to a new
+   * key): the vault decrypts and rewraps only under these and the current key. Comma-separated.
+   */
+  VAULT_KMS_PREVIOUS_KEY_IDS: z
+    .string()
+    .default('')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.string().regex(KMS_KEY_ARN, 'each previous key must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)'),
+      ),
+    ),
   /** DynamoDB table. With VAULT_KMS_KEY_ID, selects AWS mode. */
   VAULT_TABLE_NAME: z
     .string()
@@ -37,8 +57,12 @@ const schema = z.object({
   VAULT_POLICY: z.string().min(1).optional(),
   /** Policy as a JSON file. */
   VAULT_POLICY_FILE: z.string().min(1).optional(),
-  /** Versions kept per secret (older ones are destroyed). */
+  /** Versions kept per secret (older ones are destroyed once old enough). */
   VAULT_MAX_VERSIONS: int(1, 100, 10),
+  /** Retention never destroys a version younger than this many hours (0 = any age). */
+  VAULT_RETENTION_MIN_AGE_HOURS: int(0, 8760, 24),
+  /** Most versions one secret may hold while young versions wait out their minimum age. */
+  VAULT_VERSION_CEILING: int(1, 1000, 100),
   /** Default rotation period in days. */
   VAULT_ROTATION_DAYS: int(1, 3650, 30),
   /** Attempts for a write without cas that keeps losing races. */
@@ -72,6 +96,14 @@ interface CommonConfig {
   keyCache: DataKeyCacheSettings;
 }
 
+/** KMS and DynamoDB (the server's AWS mode and Lambda). */
+interface KmsConfig {
+  /** Key id, ARN or alias new data keys are made under. */
+  kmsKeyId: string;
+  /** Key ARNs older versions may still be wrapped under; no other key is ever used. */
+  previousKmsKeyIds: string[];
+}
+
 /** A long-running HTTP server that verifies SigV4 itself against a credentials file. */
 interface ServerConfig {
   host: string;
@@ -87,15 +119,13 @@ export interface EmbeddedConfig extends CommonConfig, ServerConfig {
 }
 
 /** The same server over real KMS and DynamoDB (or LocalStack through the SDK's endpoint variables). */
-export interface AwsConfig extends CommonConfig, ServerConfig {
+export interface AwsConfig extends CommonConfig, ServerConfig, KmsConfig {
   mode: 'aws';
-  kmsKeyId: string;
 }
 
 /** The Lambda function: KMS and DynamoDB, identity from API Gateway, an explicit policy. */
-export interface LambdaConfig extends CommonConfig {
+export interface LambdaConfig extends CommonConfig, KmsConfig {
   mode: 'lambda';
-  kmsKeyId: string;
 }
 
 export type Config = EmbeddedConfig | AwsConfig | LambdaConfig;
@@ -140,6 +170,18 @@ export function loadConfig(
       throw new ConfigError('on Lambda, VAULT_POLICY or VAULT_POLICY_FILE is required');
   }
   if (e.VAULT_POLICY && e.VAULT_POLICY_FILE) throw new ConfigError('set VAULT_POLICY or VAULT_POLICY_FILE, not both');
+  // The admin-only default names embedded mode's local principal, which does not exist in AWS.
+  if (kmsKeyId && !onLambda && !e.VAULT_POLICY && !e.VAULT_POLICY_FILE) {
+    throw new ConfigError('in AWS mode, VAULT_POLICY or VAULT_POLICY_FILE is required');
+  }
+  if (!kmsKeyId && e.VAULT_KMS_PREVIOUS_KEY_IDS.length > 0) {
+    throw new ConfigError(
+      'VAULT_KMS_PREVIOUS_KEY_IDS is for AWS mode (embedded mode keeps retired keys in retired-keys/)',
+    );
+  }
+  if (e.VAULT_VERSION_CEILING < e.VAULT_MAX_VERSIONS) {
+    throw new ConfigError('VAULT_VERSION_CEILING must be at least VAULT_MAX_VERSIONS');
+  }
   if (!onLambda && !e.VAULT_ALLOW_REMOTE && !LOOPBACK.test(e.VAULT_HOST)) {
     throw new ConfigError(
       `VAULT_HOST=${e.VAULT_HOST} is not loopback; the server speaks plain HTTP, so set VAULT_ALLOW_REMOTE=true only behind TLS`,
@@ -175,6 +217,8 @@ export function loadConfig(
     operatorPrincipal,
     vault: {
       maxVersions: e.VAULT_MAX_VERSIONS,
+      retentionMinAgeHours: e.VAULT_RETENTION_MIN_AGE_HOURS,
+      versionCeiling: e.VAULT_VERSION_CEILING,
       rotationDays: e.VAULT_ROTATION_DAYS,
       maxWriteAttempts: e.VAULT_MAX_WRITE_ATTEMPTS,
     },
@@ -184,7 +228,8 @@ export function loadConfig(
       maxUses: e.VAULT_KEY_CACHE_MAX_USES,
     },
   };
-  if (onLambda && kmsKeyId) return { ...common, mode: 'lambda', kmsKeyId };
+  const kms = kmsKeyId ? { kmsKeyId, previousKmsKeyIds: e.VAULT_KMS_PREVIOUS_KEY_IDS } : undefined;
+  if (onLambda && kms) return { ...common, ...kms, mode: 'lambda' };
   const server: ServerConfig = {
     host: e.VAULT_HOST,
     port: e.PORT,
@@ -195,5 +240,5 @@ export function loadConfig(
       credentialsFile: e.VAULT_CREDENTIALS_FILE ?? join(e.VAULT_DATA_DIR, 'credentials.json'),
     },
   };
-  return kmsKeyId ? { ...common, ...server, mode: 'aws', kmsKeyId } : { ...common, ...server, mode: 'embedded' };
+  return kms ? { ...common, ...server, ...kms, mode: 'aws' } : { ...common, ...server, mode: 'embedded' };
 }

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     policy: adminPolicy(BENCH_PRINCIPAL),
     audit: { record() {} },
     clock: { now: () => new Date() },
-    settings: { maxVersions: 10, rotationDays: 30, maxWriteAttempts: 1 },
+    settings: { maxVersions: 10, retentionMinAgeHours: 24, versionCeiling: 100, rotationDays: 30, maxWriteAttempts: 1 },
   });
   await seeder.put({ principal: BENCH_PRINCIPAL, requestId: 'seed' }, READ_PATH, { value: SECRET_VALUE });
   const seeded = await dynamo.client.send(

@@ -1,10 +1,10 @@
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { ListView, MetadataView, RewrapView, SecretView } from '../adapters/http/views';
+import type { ListView, MetadataView, MutationView, RewrapView, SecretView } from '../adapters/http/views';
 import { pathProblem } from '../core/paths';
 
-export type { ListView, MetadataView, RewrapView, SecretView };
+export type { ListView, MetadataView, MutationView, RewrapView, SecretView };
 
 export interface VaultCredentials {
   accessKeyId: string;
@@ -94,9 +94,9 @@ export class VaultClient {
     path: string,
     value: string | Record<string, unknown>,
     opts: { labels?: Record<string, string>; cas?: number; rotationDays?: number } = {},
-  ): Promise<MetadataView> {
+  ): Promise<MutationView> {
     const body = { value, labels: opts.labels, cas: opts.cas, rotationDays: opts.rotationDays };
-    return this.call<MetadataView>('PUT', `/v1/secrets/${secretPath(path)}`, body);
+    return this.call<MutationView>('PUT', `/v1/secrets/${secretPath(path)}`, body);
   }
 
   /** Reads the current version, or `opts.version`. */
@@ -123,19 +123,19 @@ export class VaultClient {
   }
 
   /** Soft-deletes `opts.versions`, or the current version if none are given. */
-  async deleteSecret(path: string, opts: { versions?: number[]; cas?: number } = {}): Promise<MetadataView> {
+  async deleteSecret(path: string, opts: { versions?: number[]; cas?: number } = {}): Promise<MutationView> {
     const query = queryString({ versions: opts.versions?.join(','), cas: opts.cas });
-    return this.call<MetadataView>('DELETE', `/v1/secrets/${secretPath(path)}${query}`);
+    return this.call<MutationView>('DELETE', `/v1/secrets/${secretPath(path)}${query}`);
   }
 
   /** Restores soft-deleted versions. */
-  async undeleteSecret(path: string, versions: number[], opts: { cas?: number } = {}): Promise<MetadataView> {
-    return this.call<MetadataView>('POST', `/v1/undelete/${secretPath(path)}`, { versions, cas: opts.cas });
+  async undeleteSecret(path: string, versions: number[], opts: { cas?: number } = {}): Promise<MutationView> {
+    return this.call<MutationView>('POST', `/v1/undelete/${secretPath(path)}`, { versions, cas: opts.cas });
   }
 
   /** Irreversibly destroys the ciphertext of the given versions. */
-  async destroySecret(path: string, versions: number[], opts: { cas?: number } = {}): Promise<MetadataView> {
-    return this.call<MetadataView>('POST', `/v1/destroy/${secretPath(path)}`, { versions, cas: opts.cas });
+  async destroySecret(path: string, versions: number[], opts: { cas?: number } = {}): Promise<MutationView> {
+    return this.call<MutationView>('POST', `/v1/destroy/${secretPath(path)}`, { versions, cas: opts.cas });
   }
 
   /** Removes the secret and all its versions. */

@@ -14,7 +14,7 @@ export function awsAdapters(config: AwsConfig | LambdaConfig): Adapters {
   const kms = new KMSClient(kmsClientConfig({ region: config.region }));
   const dynamo = new DynamoDBClient(dynamoClientConfig(config.region));
   return {
-    keys: new KmsKeyProvider({ keyId: config.kmsKeyId, client: kms }),
+    keys: new KmsKeyProvider({ keyId: config.kmsKeyId, previousKeyIds: config.previousKmsKeyIds, client: kms }),
     store: new DynamoDbSecretStore({ client: dynamo, tableName: config.tableName }),
     describe: `${config.mode === 'lambda' ? 'Lambda' : 'AWS'} mode, table ${config.tableName}, KMS key ${config.kmsKeyId} (${config.region})`,
     close: async () => {

@@ -95,3 +95,26 @@ export class TooLargeError extends VaultError {
     super('too_large', message);
   }
 }
+
+/**
+ * A stored record names a key the vault does not use (not the current key, not a listed
+ * previous one, not a local master key it holds). No key service call is made for it. `keyId`
+ * is for the log line: a key id is not secret, and naming it is how an operator finds the
+ * missing key (a lost master.key, a retired key left out of VAULT_KMS_PREVIOUS_KEY_IDS).
+ */
+export class UnknownKeyError extends IntegrityError {
+  override readonly code = 'unknown_key';
+  constructor(readonly keyId: string) {
+    super('stored data names a key the vault does not use');
+  }
+}
+
+/** Retention may not drop young versions, and the secret already holds the most it may. */
+export class TooManyVersionsError extends VaultError {
+  constructor(ceiling: number) {
+    super(
+      'too_many_versions',
+      `the secret holds ${ceiling} versions, the most allowed, and none is old enough for retention to drop; destroy old versions or retry later`,
+    );
+  }
+}

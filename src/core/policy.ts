@@ -100,3 +100,56 @@ export function holdsAnywhere(policy: Policy, principalArn: string, action: Acti
 export function adminPolicy(principalArn: string): Policy {
   return parsePolicy({ rules: [{ principals: [principalArn], actions: [...ACTIONS], paths: ['*'] }] });
 }
+
+/** A part of the path space: everything starting with `value`, or exactly the path `value`. */
+export interface PathRange {
+  kind: 'prefix' | 'exact';
+  value: string;
+}
+
+function patternRange(pattern: string): PathRange {
+  if (pattern === '*') return { kind: 'prefix', value: '' };
+  if (pattern.endsWith('/*')) return { kind: 'prefix', value: pattern.slice(0, -1) };
+  return { kind: 'exact', value: pattern };
+}
+
+function intersect(a: PathRange, b: PathRange): PathRange | undefined {
+  if (a.kind === 'exact' && b.kind === 'exact') return a.value === b.value ? a : undefined;
+  if (a.kind === 'exact') return a.value.startsWith(b.value) ? a : undefined;
+  if (b.kind === 'exact') return b.value.startsWith(a.value) ? b : undefined;
+  if (a.value.startsWith(b.value)) return a;
+  return b.value.startsWith(a.value) ? b : undefined;
+}
+
+const patternsFor = (policy: Policy, principalArn: string, action: Action) =>
+  policy.rules.filter((r) => r.principals.includes(principalArn) && r.actions.includes(action)).flatMap((r) => r.paths);
+
+/**
+ * The parts of the path space under `prefix` where the principal may both list and describe,
+ * in path order, none inside another. A listing that reads only these ranges never reads an
+ * item the caller may not see, so no position it hands out can name one.
+ */
+export function visibleRanges(policy: Policy, principalArn: string, prefix: string): PathRange[] {
+  const query: PathRange = { kind: 'prefix', value: prefix };
+  const found: PathRange[] = [];
+  for (const listed of patternsFor(policy, principalArn, 'list')) {
+    for (const described of patternsFor(policy, principalArn, 'describe')) {
+      const both = intersect(patternRange(listed), patternRange(described));
+      const within = both && intersect(both, query);
+      if (within) found.push(within);
+    }
+  }
+  const covered = (r: PathRange) =>
+    found.some(
+      (o) => o.kind === 'prefix' && r.value.startsWith(o.value) && (r.kind === 'exact' || o.value !== r.value),
+    );
+  const kept = found.filter((r) => !covered(r));
+  const unique = new Map(kept.map((r) => [`${r.kind}:${r.value}`, r]));
+  return [...unique.values()].sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+}
+
+/** True when the principal may list and describe every path (no listing can reach a hidden item). */
+export function seesEverything(policy: Policy, principalArn: string): boolean {
+  const all = (action: Action) => patternsFor(policy, principalArn, action).includes('*');
+  return all('list') && all('describe');
+}

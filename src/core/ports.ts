@@ -93,6 +93,12 @@ export interface ListQuery {
   cursor?: string;
   /** Only secrets whose rotationDueAt is at or before this instant (ISO-8601). */
   rotationDueBefore?: string;
+  /**
+   * `path` (default): path order, from the path index, the rotation filter applied as a filter.
+   * `due`: rotation-due order, from the rotation index (needs rotationDueBefore); the prefix is
+   * then a filter, so a page's cursor may name a path outside the prefix.
+   */
+  order?: 'path' | 'due';
 }
 
 export interface ListPage {

@@ -1,3 +1,4 @@
+import { type CursorPosition, CursorSealer, fingerprint } from './cursor-seal';
 import { contextFor, open, seal } from './envelope';
 import {
   AccessDeniedError,
@@ -5,16 +6,18 @@ import {
   SecretGoneError,
   SecretNotFoundError,
   TooLargeError,
+  TooManyVersionsError,
   ValidationError,
   VersionConflictError,
 } from './errors';
 import { assertValidPath, assertValidPrefix } from './paths';
-import { type Action, holdsAnywhere, isAllowed, type Policy } from './policy';
+import { type Action, holdsAnywhere, isAllowed, type Policy, seesEverything, visibleRanges } from './policy';
 import type {
   AuditSink,
   Clock,
   Envelope,
   KeyProvider,
+  ListPage,
   ListQuery,
   SecretHead,
   SecretMetadata,
@@ -24,7 +27,8 @@ import type {
 
 export const MAX_VALUE_BYTES = 16 * 1024;
 export const MAX_VERSION = 9_999_999_999;
-const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 /** Smallest store page a listing reads, and how many pages one list request may read. */
 const MIN_STORE_PAGE = 25;
 const MAX_STORE_PAGES = 10;
@@ -41,6 +45,13 @@ export type SecretValue = string | Record<string, unknown>;
 export interface VaultSettings {
   /** Versions kept per secret; older ones are destroyed as new ones are written. */
   maxVersions: number;
+  /**
+   * Retention never destroys a version younger than this (hours), so `write` alone cannot
+   * erase recent history; until then a secret may hold more than maxVersions.
+   */
+  retentionMinAgeHours: number;
+  /** Most versions a secret may hold while young ones wait out their minimum age. */
+  versionCeiling: number;
   /** Default rotation period, days. */
   rotationDays: number;
   /** Attempts for a write without `cas` that keeps losing the optimistic race. */
@@ -65,9 +76,18 @@ export interface PutInput {
   rotationDays?: number | undefined;
 }
 
-export interface PutResult {
+/**
+ * What a change reports: the path and its current version, and the full metadata only when the
+ * caller may also describe the secret (a writer is not told who else wrote, or the labels).
+ */
+export interface MutationResult {
+  path: string;
+  version: number;
+  metadata?: SecretMetadata;
+}
+
+export interface PutResult extends MutationResult {
   created: boolean;
-  metadata: SecretMetadata;
 }
 
 export interface ReadResult {
@@ -81,8 +101,8 @@ export interface ReadResult {
 export interface ListInput {
   prefix: string;
   limit: number;
-  cursor?: string;
-  rotationDue?: boolean;
+  cursor?: string | undefined;
+  rotationDue?: boolean | undefined;
 }
 
 /** Which versions a lifecycle call acts on; `cas` is the version the caller expects current. */
@@ -107,9 +127,11 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  */
 export class Vault {
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly cursors: CursorSealer;
 
   constructor(private readonly deps: VaultDeps) {
     this.sleep = deps.sleep ?? defaultSleep;
+    this.cursors = new CursorSealer(deps.keys, deps.clock);
   }
 
   /** Writes a new version. Without `cas`, lost races are retried with jittered back-off. */
@@ -125,16 +147,17 @@ export class Vault {
         const head = await this.deps.store.getHead(path);
         if (copied !== undefined) await this.reconcileCopy(path, copied, head);
         copied = undefined;
-        this.checkCas(head, input.cas);
+        this.checkCas(caller, path, head, input.cas);
+        const next = this.nextHead(caller, path, head, input);
+        // Before anything is written or sealed: a refusal here changes nothing.
+        const pruned = this.applyRetention(next);
         // Preserve the current version before the HEAD moves on. An item already present is
         // the same committed envelope (or a tombstone of a destroyed one), so it counts as done.
         if (head?.envelope && (await this.deps.store.putVersion(path, head.version, head.envelope))) {
           copied = { version: head.version, envelope: head.envelope };
         }
-        const next = this.nextHead(caller, path, head, input);
         next.envelope = await seal(this.deps.keys, plaintext, contextFor(path, next.version));
         next.versions[next.versions.length - 1]!.kid = next.envelope.kid;
-        const pruned = this.applyRetention(next);
         try {
           if (head) await this.deps.store.replaceHead(next, head.rev);
           else await this.deps.store.createHead(next);
@@ -147,7 +170,7 @@ export class Vault {
           continue;
         }
         for (const version of pruned) await this.deps.store.removeVersion(path, version);
-        return { created: !head, metadata: toMetadata(next) };
+        return { created: !head, ...this.report(caller, next) };
       }
     } finally {
       plaintext.fill(0);
@@ -165,6 +188,16 @@ export class Vault {
     const envelope = wanted === head.version ? head.envelope : await this.deps.store.getVersion(path, wanted);
     // An active version always has its envelope: the copy is written before the HEAD moves.
     if (!envelope) throw new IntegrityError(`version ${wanted} has no stored envelope`);
+    // The HEAD's summary records which key wraps each version. The one honest difference is a
+    // rewrap in flight, which moves version items to the current key before the HEAD; any other
+    // key was not put there by this vault, and is refused before it is used.
+    if (
+      summary.kid !== undefined &&
+      envelope.kid !== summary.kid &&
+      envelope.kid !== (await this.deps.keys.currentKeyId())
+    ) {
+      throw new IntegrityError(`version ${wanted} is wrapped by a key its summary does not name`);
+    }
     const plaintext = await open(this.deps.keys, envelope, contextFor(path, wanted));
     try {
       return {
@@ -188,43 +221,74 @@ export class Vault {
 
   /**
    * A page of metadata under `prefix`, holding only secrets the caller may both list and
-   * describe. Pages may be shorter than `limit`; only the absence of `cursor` means the end.
+   * describe. Only the parts of the path space where the caller may do both are read (see
+   * visibleRanges), so neither a page nor its cursor can carry a path the caller may not see.
+   * Cursors are sealed and bound to the caller and the query. Pages may be shorter than
+   * `limit`; only the absence of `cursor` means the end.
    */
-  async list(caller: Caller, input: ListInput): Promise<{ items: SecretMetadata[]; cursor?: string }> {
+  async list(caller: Caller, input: ListInput): Promise<ListPage> {
     assertValidPrefix(input.prefix);
-    const { policy } = this.deps;
+    const { policy, store } = this.deps;
     if (!holdsAnywhere(policy, caller.principal, 'list'))
       this.deny(caller, 'list', input.prefix, 'no list rule for principal');
     this.allow(caller, 'list', input.prefix);
+    const ranges = visibleRanges(policy, caller.principal, input.prefix);
+    const binding = {
+      principal: caller.principal,
+      prefix: input.prefix,
+      rotationDue: String(Boolean(input.rotationDue)),
+      limit: String(input.limit),
+      ranges: fingerprint(JSON.stringify(ranges)),
+    };
+    // Opened before any store call: a bad cursor costs nothing but this check.
+    const start: CursorPosition = input.cursor ? await this.cursors.open(input.cursor, binding) : { range: 0 };
+    if (start.range > ranges.length) throw new ValidationError('invalid cursor');
+    const rotationDueBefore = input.rotationDue ? this.deps.clock.now().toISOString() : undefined;
+    // Due order comes from the rotation index, where the prefix is only a filter: safe for a
+    // caller who sees every path, so others get path order, range by range.
+    const order = rotationDueBefore && seesEverything(policy, caller.principal) ? 'due' : 'path';
     const items: SecretMetadata[] = [];
-    const query: ListQuery = { prefix: input.prefix, limit: Math.max(input.limit, MIN_STORE_PAGE) };
-    if (input.rotationDue) query.rotationDueBefore = this.deps.clock.now().toISOString();
-    let cursor = input.cursor;
-    // Store pages are read whole (asking for only what is missing would read one item per
-    // round trip once a page is nearly full); the cursor resumes after the last item examined.
-    // At most MAX_STORE_PAGES per request keeps a sparse listing's latency bounded.
-    for (let pages = 0; pages < MAX_STORE_PAGES; pages++) {
-      const page = await this.deps.store.list({ ...query, ...(cursor !== undefined && { cursor }) });
-      for (const [index, item] of page.items.entries()) {
-        if (
-          !isAllowed(policy, caller.principal, 'list', item.path) ||
-          !isAllowed(policy, caller.principal, 'describe', item.path)
-        )
-          continue;
-        items.push(item);
-        if (items.length === input.limit) {
-          const next = index === page.items.length - 1 ? page.cursor : this.deps.store.cursorAfter(item, query);
-          return next ? { items, cursor: next } : { items };
-        }
+    const page = async (position: CursorPosition): Promise<ListPage> =>
+      position.range < ranges.length ? { items, cursor: await this.cursors.seal(position, binding) } : { items };
+    let reads = 0;
+    for (let r = start.range; r < ranges.length; r++) {
+      const range = ranges[r]!;
+      if (range.kind === 'exact') {
+        if (reads++ >= MAX_STORE_PAGES) return page({ range: r });
+        const head = await store.getHead(range.value);
+        if (head && (!rotationDueBefore || head.rotationDueAt <= rotationDueBefore)) items.push(toMetadata(head));
+        if (items.length === input.limit) return page({ range: r + 1 });
+        continue;
       }
-      cursor = page.cursor;
-      if (!cursor) break;
+      const query: ListQuery = {
+        prefix: range.value,
+        limit: Math.max(input.limit, MIN_STORE_PAGE),
+        order,
+        ...(rotationDueBefore && { rotationDueBefore }),
+      };
+      let cursor = r === start.range ? start.store : undefined;
+      do {
+        if (reads++ >= MAX_STORE_PAGES) return page({ range: r, ...(cursor !== undefined && { store: cursor }) });
+        // Store pages are read whole (asking for only what is missing would read one item per
+        // round trip once a page is nearly full); a cursor resumes after the last item returned.
+        const found = await store.list({ ...query, ...(cursor !== undefined && { cursor }) });
+        for (const [index, item] of found.items.entries()) {
+          // Every item of a visible range is visible; checked again all the same.
+          if (!this.mayList(caller, item.path)) continue;
+          items.push(item);
+          if (items.length === input.limit) {
+            const next = index === found.items.length - 1 ? found.cursor : store.cursorAfter(item, query);
+            return page(next !== undefined ? { range: r, store: next } : { range: r + 1 });
+          }
+        }
+        cursor = found.cursor;
+      } while (cursor !== undefined);
     }
-    return cursor ? { items, cursor } : { items };
+    return { items };
   }
 
   /** Soft-deletes versions (the current one by default); recoverable with undelete. */
-  async delete(caller: Caller, path: string, input: VersionsInput): Promise<SecretMetadata> {
+  async delete(caller: Caller, path: string, input: VersionsInput): Promise<MutationResult> {
     return this.transition(caller, 'delete', path, input, (summary) => {
       if (summary.state === 'destroyed') throw new SecretGoneError('destroyed', summary.version);
       summary.state = 'deleted';
@@ -232,7 +296,7 @@ export class Vault {
   }
 
   /** Recovers soft-deleted versions. */
-  async undelete(caller: Caller, path: string, input: VersionsInput): Promise<SecretMetadata> {
+  async undelete(caller: Caller, path: string, input: VersionsInput): Promise<MutationResult> {
     return this.transition(caller, 'delete', path, input, (summary) => {
       if (summary.state === 'destroyed') throw new SecretGoneError('destroyed', summary.version);
       summary.state = 'active';
@@ -244,7 +308,7 @@ export class Vault {
    * it is one of them) in one conditional write; then each V#n envelope is erased. A crash in
    * between leaves a version marked destroyed whose envelope the next destroy erases.
    */
-  async destroy(caller: Caller, path: string, input: VersionsInput): Promise<SecretMetadata> {
+  async destroy(caller: Caller, path: string, input: VersionsInput): Promise<MutationResult> {
     return this.transition(caller, 'destroy', path, input, (summary) => {
       summary.state = 'destroyed';
       delete summary.kid;
@@ -261,7 +325,7 @@ export class Vault {
     assertValidPath(path);
     this.authorize(caller, 'destroy', path);
     const head = await this.requireHead(path);
-    this.checkCas(head, cas);
+    this.checkCas(caller, path, head, cas);
     const next: SecretHead = {
       ...head,
       rev: head.rev + 1,
@@ -318,11 +382,11 @@ export class Vault {
     path: string,
     input: VersionsInput,
     change: (summary: VersionSummary) => void,
-  ): Promise<SecretMetadata> {
+  ): Promise<MutationResult> {
     assertValidPath(path);
     this.authorize(caller, action, path, input.versions?.length === 1 ? input.versions[0] : undefined);
     const head = await this.requireHead(path);
-    this.checkCas(head, input.cas);
+    this.checkCas(caller, path, head, input.cas);
     const wanted = input.versions && input.versions.length > 0 ? [...new Set(input.versions)] : [head.version];
     const next: SecretHead = {
       ...head,
@@ -339,7 +403,7 @@ export class Vault {
     await this.deps.store.replaceHead(next, head.rev);
     // Erase after the HEAD commit: until then the versions were live and must stay openable.
     for (const version of destroyed) if (version !== head.version) await this.deps.store.eraseVersion(path, version);
-    return toMetadata(next);
+    return this.report(caller, next);
   }
 
   private nextHead(caller: Caller, path: string, head: SecretHead | undefined, input: PutInput): SecretHead {
@@ -368,11 +432,23 @@ export class Vault {
     return next;
   }
 
-  /** Drops versions beyond maxVersions from the summary; returns those whose items to remove. */
+  /**
+   * Drops versions beyond maxVersions from the summary, oldest first, but only those older than
+   * the retention minimum age (or already destroyed: nothing is left to lose); returns those
+   * whose items to remove. Too many young versions is a 409 before anything is written.
+   */
   private applyRetention(next: SecretHead): number[] {
-    const excess = next.versions.length - this.deps.settings.maxVersions;
-    if (excess <= 0) return [];
-    return next.versions.splice(0, excess).map((v) => v.version);
+    const { maxVersions, retentionMinAgeHours, versionCeiling } = this.deps.settings;
+    const youngest = this.deps.clock.now().getTime() - retentionMinAgeHours * HOUR_MS;
+    const dropped: number[] = [];
+    // The last entry is the version being written: never a candidate.
+    for (const summary of next.versions.slice(0, -1)) {
+      if (next.versions.length - dropped.length <= maxVersions) break;
+      if (summary.state === 'destroyed' || Date.parse(summary.createdAt) <= youngest) dropped.push(summary.version);
+    }
+    next.versions = next.versions.filter((v) => !dropped.includes(v.version));
+    if (next.versions.length > versionCeiling) throw new TooManyVersionsError(versionCeiling);
+    return dropped;
   }
 
   /**
@@ -394,10 +470,29 @@ export class Vault {
     }
   }
 
-  private checkCas(head: SecretHead | undefined, cas: number | undefined): void {
+  private checkCas(caller: Caller, path: string, head: SecretHead | undefined, cas: number | undefined): void {
     if (cas === undefined) return;
     const current = head?.version ?? 0;
-    if (current !== cas) throw new VersionConflictError(`cas ${cas} does not match the current version ${current}`);
+    if (current === cas) return;
+    // The current version is metadata: only a caller who may describe the secret learns it.
+    throw new VersionConflictError(
+      this.mayDescribe(caller, path) ? `cas ${cas} does not match the current version ${current}` : 'cas mismatch',
+    );
+  }
+
+  private mayDescribe(caller: Caller, path: string): boolean {
+    return isAllowed(this.deps.policy, caller.principal, 'describe', path);
+  }
+
+  private mayList(caller: Caller, path: string): boolean {
+    return isAllowed(this.deps.policy, caller.principal, 'list', path) && this.mayDescribe(caller, path);
+  }
+
+  /** The path and version, plus the metadata when the caller may describe it. */
+  private report(caller: Caller, head: SecretHead): MutationResult {
+    const result: MutationResult = { path: head.path, version: head.version };
+    if (this.mayDescribe(caller, head.path)) result.metadata = toMetadata(head);
+    return result;
   }
 
   private async requireHead(path: string): Promise<SecretHead> {

@@ -133,6 +133,7 @@ export function secretStoreContract(name: string, makeStore: () => Promise<Secre
       for (const query of [
         { prefix: 'c/', limit: 10 },
         { prefix: 'c/', limit: 10, rotationDueBefore: '2026-02-01T00:00:00.000Z' },
+        { prefix: 'c/', limit: 10, rotationDueBefore: '2026-02-01T00:00:00.000Z', order: 'due' as const },
       ]) {
         const first = await store.list(query);
         expect(first.items.map((i) => i.path)).toEqual(['c/s0', 'c/s1', 'c/s2', 'c/s3', 'c/s4', 'c/s5']);
@@ -145,10 +146,19 @@ export function secretStoreContract(name: string, makeStore: () => Promise<Secre
       await store.createHead(head('r/early', 1, 1, { rotationDueAt: '2026-01-10T00:00:00.000Z' }));
       await store.createHead(head('r/late', 1, 1, { rotationDueAt: '2026-03-10T00:00:00.000Z' }));
       await store.createHead(head('q/early', 1, 1, { rotationDueAt: '2026-01-11T00:00:00.000Z' }));
-      const page = await store.list({ prefix: '', limit: 10, rotationDueBefore: '2026-02-01T00:00:00.000Z' });
+      const due = { rotationDueBefore: '2026-02-01T00:00:00.000Z', order: 'due' as const };
+      const page = await store.list({ prefix: '', limit: 10, ...due });
       expect(page.items.map((i) => i.path)).toEqual(['r/early', 'q/early']);
-      const scoped = await store.list({ prefix: 'r/', limit: 10, rotationDueBefore: '2026-02-01T00:00:00.000Z' });
+      const scoped = await store.list({ prefix: 'r/', limit: 10, ...due });
       expect(scoped.items.map((i) => i.path)).toEqual(['r/early']);
+    });
+
+    it('lists secrets due for rotation in path order, the due date as a filter', async () => {
+      await store.createHead(head('r/late', 1, 1, { rotationDueAt: '2026-03-10T00:00:00.000Z' }));
+      await store.createHead(head('r/early', 1, 1, { rotationDueAt: '2026-01-10T00:00:00.000Z' }));
+      await store.createHead(head('r/earlier', 1, 1, { rotationDueAt: '2026-01-01T00:00:00.000Z' }));
+      const page = await store.list({ prefix: 'r/', limit: 10, rotationDueBefore: '2026-02-01T00:00:00.000Z' });
+      expect(page.items.map((i) => i.path)).toEqual(['r/earlier', 'r/early']);
     });
   });
 }

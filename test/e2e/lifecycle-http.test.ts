@@ -52,7 +52,7 @@ describe('lifecycle over HTTP on dynalite', () => {
   });
 
   it('retention on dynalite: at most maxVersions retained, older items gone from the table', async () => {
-    const t = await testApp({ maxVersions: 3 });
+    const t = await testApp({ maxVersions: 3, retentionMinAgeHours: 0 });
     for (let i = 1; i <= 8; i++) await t.as().put('/v1/secrets/keep/three', { value: `v${i}` });
     const items = await t.scan();
     expect(items.map((i) => i.sk!.S).sort()).toEqual(['HEAD', 'V#0000000006', 'V#0000000007']);

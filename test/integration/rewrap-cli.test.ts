@@ -68,7 +68,13 @@ async function setup() {
       policy: adminPolicy(OPERATOR),
       audit: new MemoryAudit(),
       clock: { now: () => new Date() },
-      settings: { maxVersions: 10, rotationDays: 30, maxWriteAttempts: 5 },
+      settings: {
+        maxVersions: 10,
+        retentionMinAgeHours: 24,
+        versionCeiling: 100,
+        rotationDays: 30,
+        maxWriteAttempts: 5,
+      },
     });
   const A = randomBytes(32);
   const B = randomBytes(32);
@@ -143,7 +149,7 @@ describe('npm run rewrap: runRewrap', () => {
     await expectAllOpen(vaultWith(new LocalKeyProvider(B)), localKeyId(B));
     // The secret outside the prefix was not touched: it still needs A.
     await expect(vaultWith(new LocalKeyProvider(B)).get(caller, 'other/secret')).rejects.toMatchObject({
-      code: 'integrity_error',
+      code: 'unknown_key',
     });
 
     const again = await run(moving);

@@ -27,6 +27,9 @@ export interface TestAppOptions {
   keys?: KeyProvider;
   policy?: Policy;
   maxVersions?: number;
+  /** Default 24, as in production. */
+  retentionMinAgeHours?: number;
+  versionCeiling?: number;
   rotationDays?: number;
   keyCache?: Partial<DataKeyCacheSettings>;
   dynamoClient?: DynamoDBClient;
@@ -45,7 +48,13 @@ export async function testApp(options: TestAppOptions = {}) {
   const clock = options.clock ?? new FakeClock(new Date());
   const { vault, keys: cached } = assembleVault(
     {
-      vault: { maxVersions: options.maxVersions ?? 10, rotationDays: options.rotationDays ?? 30, maxWriteAttempts: 60 },
+      vault: {
+        maxVersions: options.maxVersions ?? 10,
+        retentionMinAgeHours: options.retentionMinAgeHours ?? 24,
+        versionCeiling: options.versionCeiling ?? 100,
+        rotationDays: options.rotationDays ?? 30,
+        maxWriteAttempts: 60,
+      },
       keyCache: { maxAgeSeconds: 0, maxEntries: 1000, maxUses: 10_000, ...options.keyCache },
     },
     { keys, store, policy: options.policy ?? adminPolicy(ADMIN), audit: logAuditSink(logger), clock },

@@ -81,9 +81,10 @@ export class MemorySecretStore implements SecretStore {
   }
 
   private matching(query: ListQuery): SecretHead[] {
-    const byDue = Boolean(query.rotationDueBefore);
+    const byDue = query.order === 'due';
+    const due = query.rotationDueBefore;
     return [...this.heads.values()]
-      .filter((h) => h.path.startsWith(query.prefix) && (!byDue || h.rotationDueAt <= query.rotationDueBefore!))
+      .filter((h) => h.path.startsWith(query.prefix) && (due === undefined || h.rotationDueAt <= due))
       .sort((a, b) =>
         byDue
           ? a.rotationDueAt.localeCompare(b.rotationDueAt) || a.path.localeCompare(b.path)

@@ -10,6 +10,9 @@ export function coreVault(
     keys?: KeyProvider;
     policy?: Policy;
     maxVersions?: number;
+    /** Default 24, as in production. */
+    retentionMinAgeHours?: number;
+    versionCeiling?: number;
     rotationDays?: number;
     store?: MemorySecretStore;
     clock?: FakeClock;
@@ -27,6 +30,8 @@ export function coreVault(
     clock,
     settings: {
       maxVersions: options.maxVersions ?? 10,
+      retentionMinAgeHours: options.retentionMinAgeHours ?? 24,
+      versionCeiling: options.versionCeiling ?? 100,
       rotationDays: options.rotationDays ?? 30,
       maxWriteAttempts: 40,
     },

@@ -18,7 +18,9 @@ const named = (name: string, extra: Record<string, unknown> = {}) =>
 describe('KmsKeyProvider', () => {
   const client = new KMSClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
   const kms = mockClient(client);
-  const provider = new KmsKeyProvider({ keyId: KEY_ARN, client });
+  const OLD_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000';
+  const FOREIGN_KEY_ARN = 'arn:aws:kms:us-east-1:444455556666:key/abababab-abab-abab-abab-abababababab';
+  const provider = new KmsKeyProvider({ keyId: KEY_ARN, previousKeyIds: [OLD_KEY_ARN], client });
   const context = contextFor('exchange-keys/u1/binance', 7);
 
   beforeEach(() => kms.reset());
@@ -41,10 +43,10 @@ describe('KmsKeyProvider', () => {
 
   it('decrypts with the KeyId recorded in the envelope and the same context', async () => {
     kms.on(DecryptCommand).resolves({ KeyId: KEY_ARN, Plaintext: new Uint8Array(32).fill(9) });
-    const key = await provider.decryptDataKey(Buffer.from([1, 2, 3]), 'arn:recorded', context);
+    const key = await provider.decryptDataKey(Buffer.from([1, 2, 3]), OLD_KEY_ARN, context);
     expect(kms).toHaveReceivedCommandWith(DecryptCommand, {
       CiphertextBlob: new Uint8Array([1, 2, 3]),
-      KeyId: 'arn:recorded',
+      KeyId: OLD_KEY_ARN,
       EncryptionContext: context,
     });
     expect(key).toEqual(Buffer.alloc(32, 9));
@@ -52,14 +54,37 @@ describe('KmsKeyProvider', () => {
 
   it('rewraps with ReEncrypt, naming the source key and keeping the context both sides', async () => {
     kms.on(ReEncryptCommand).resolves({ KeyId: NEW_KEY_ARN, CiphertextBlob: new Uint8Array([4]) });
-    const out = await provider.rewrapDataKey(Buffer.from([1]), 'arn:old', context);
+    const out = await provider.rewrapDataKey(Buffer.from([1]), OLD_KEY_ARN, context);
     expect(kms).toHaveReceivedCommandWith(ReEncryptCommand, {
-      SourceKeyId: 'arn:old',
+      SourceKeyId: OLD_KEY_ARN,
       SourceEncryptionContext: context,
       DestinationKeyId: KEY_ARN,
       DestinationEncryptionContext: context,
     });
     expect(out).toEqual({ wrapped: Buffer.from([4]), keyId: NEW_KEY_ARN });
+  });
+
+  it('a stored key id outside the current and previous keys is refused with unknown_key, and no KMS call is made', async () => {
+    await expect(provider.decryptDataKey(Buffer.from([1]), FOREIGN_KEY_ARN, context)).rejects.toMatchObject({
+      code: 'unknown_key',
+      keyId: FOREIGN_KEY_ARN,
+    });
+    await expect(provider.rewrapDataKey(Buffer.from([1]), FOREIGN_KEY_ARN, context)).rejects.toMatchObject({
+      code: 'unknown_key',
+    });
+    expect(kms.calls()).toHaveLength(0);
+  });
+
+  it('with an alias, a key id the alias has since moved to is accepted after one DescribeKey', async () => {
+    const viaAlias = new KmsKeyProvider({ keyId: 'alias/vault', client });
+    kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k', Arn: NEW_KEY_ARN } });
+    kms.on(DecryptCommand).resolves({ KeyId: NEW_KEY_ARN, Plaintext: new Uint8Array(32).fill(1) });
+    await expect(viaAlias.decryptDataKey(Buffer.from([1]), NEW_KEY_ARN, context)).resolves.toEqual(Buffer.alloc(32, 1));
+    await expect(viaAlias.decryptDataKey(Buffer.from([1]), KEY_ARN, context)).rejects.toMatchObject({
+      code: 'unknown_key',
+    });
+    expect(kms.commandCalls(DescribeKeyCommand)).toHaveLength(1);
+    expect(kms.commandCalls(DecryptCommand)).toHaveLength(1);
   });
 
   it('resolves an alias to the key ARN it points at now', async () => {

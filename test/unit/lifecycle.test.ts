@@ -135,7 +135,7 @@ describe('retention', () => {
   it.each([1, 3, 10])(
     'never keeps more than maxVersions=%i; older versions leave no ciphertext',
     async (maxVersions) => {
-      const t = coreVault({ maxVersions });
+      const t = coreVault({ maxVersions, retentionMinAgeHours: 0 });
       for (let i = 1; i <= 15; i++) {
         await t.vault.put(t.admin, 'keep/few', { value: `v${i}` });
         const meta = await t.vault.describe(t.admin, 'keep/few');

@@ -171,7 +171,12 @@ describe('config', () => {
   });
   it('selects AWS mode with both KMS key and table', () => {
     expect(
-      loadConfig({ VAULT_KMS_KEY_ID: 'alias/vault', VAULT_TABLE_NAME: 'kms-vault-prod', AWS_REGION: 'eu-west-1' }),
+      loadConfig({
+        VAULT_KMS_KEY_ID: 'alias/vault',
+        VAULT_TABLE_NAME: 'kms-vault-prod',
+        AWS_REGION: 'eu-west-1',
+        VAULT_POLICY: '{"rules":[]}',
+      }),
     ).toMatchObject({ mode: 'aws', kmsKeyId: 'alias/vault', tableName: 'kms-vault-prod', region: 'eu-west-1' });
   });
 });

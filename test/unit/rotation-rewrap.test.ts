@@ -56,7 +56,11 @@ describe('rewrap', () => {
     const kms = new FakeKms();
     const store = new MemorySecretStore();
     const clock = new FakeClock();
-    const before = coreVault({ keys: new KmsKeyProvider({ keyId: 'alias/vault', client: kms.client }), store, clock });
+    const before = coreVault({
+      keys: new KmsKeyProvider({ keyId: 'alias/vault', previousKeyIds: [KEY_ARN], client: kms.client }),
+      store,
+      clock,
+    });
     for (let i = 1; i <= 3; i++) await before.vault.put(before.admin, 'exchange-keys/u1/okx', { value: `v${i}` });
     await before.vault.destroy(before.admin, 'exchange-keys/u1/okx', { versions: [1] });
     kms.current = NEW_KEY_ARN;
@@ -80,7 +84,9 @@ describe('rewrap', () => {
 
   it('versions still under the old key keep opening during the move', async () => {
     const kms = new FakeKms();
-    const t = coreVault({ keys: new KmsKeyProvider({ keyId: 'alias/vault', client: kms.client }) });
+    const t = coreVault({
+      keys: new KmsKeyProvider({ keyId: 'alias/vault', previousKeyIds: [KEY_ARN], client: kms.client }),
+    });
     await t.vault.put(t.admin, 'a/b', { value: 'old' });
     kms.current = NEW_KEY_ARN;
     await t.vault.put(t.admin, 'a/b', { value: 'new' });
@@ -93,7 +99,9 @@ describe('rewrap', () => {
 
   it('a failed ReEncrypt leaves the secret unchanged and openable; a rerun finishes', async () => {
     const kms = new FakeKms();
-    const t = coreVault({ keys: new KmsKeyProvider({ keyId: 'alias/vault', client: kms.client }) });
+    const t = coreVault({
+      keys: new KmsKeyProvider({ keyId: 'alias/vault', previousKeyIds: [KEY_ARN], client: kms.client }),
+    });
     for (let i = 1; i <= 3; i++) await t.vault.put(t.admin, 'a/b', { value: `v${i}` });
     kms.current = NEW_KEY_ARN;
     kms.failNext('ReEncrypt', Object.assign(new Error('x'), { name: 'ReEncryptPad', $metadata: {} }));
@@ -111,7 +119,9 @@ describe('rewrap', () => {
 
   it('a rewrap racing a write loses on rev and changes nothing in the HEAD', async () => {
     const kms = new FakeKms();
-    const t = coreVault({ keys: new KmsKeyProvider({ keyId: 'alias/vault', client: kms.client }) });
+    const t = coreVault({
+      keys: new KmsKeyProvider({ keyId: 'alias/vault', previousKeyIds: [KEY_ARN], client: kms.client }),
+    });
     await t.vault.put(t.admin, 'a/b', { value: 'v1' });
     kms.current = NEW_KEY_ARN;
     const realReplace = t.store.replaceHead.bind(t.store);
@@ -147,7 +157,9 @@ describe('rewrap', () => {
 describe('a write racing a rewrap', () => {
   it('leaves the copied version under the key its summary names', async () => {
     const kms = new FakeKms();
-    const t = coreVault({ keys: new KmsKeyProvider({ keyId: 'alias/vault', client: kms.client }) });
+    const t = coreVault({
+      keys: new KmsKeyProvider({ keyId: 'alias/vault', previousKeyIds: [KEY_ARN], client: kms.client }),
+    });
     await t.vault.put(t.admin, 'race/rewrap', { value: 'v1' });
     kms.current = NEW_KEY_ARN;
     // The writer reads HEAD (v1 under the old key); a rewrap commits before the writer copies.

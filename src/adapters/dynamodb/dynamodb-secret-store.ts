@@ -1,4 +1,5 @@
 import {
+  type AttributeValue,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -148,31 +149,33 @@ export class DynamoDbSecretStore implements SecretStore {
   cursorAfter(item: SecretMetadata, query: ListQuery): string {
     // The key DynamoDB would return as LastEvaluatedKey after this item: table and index keys.
     const lastKey: Item = { ...key(item.path, HEAD), lst: { S: LIST_PARTITION } };
-    if (query.rotationDueBefore) lastKey.due = { S: item.rotationDueAt };
+    if (query.order === 'due') lastKey.due = { S: item.rotationDueAt };
     return encodeCursor(lastKey, cursorShape(query));
   }
 
   async list(query: ListQuery): Promise<ListPage> {
     const shape = cursorShape(query);
-    const input: QueryCommandInput = {
-      TableName: this.table,
-      Limit: query.limit,
-      ExpressionAttributeValues: { ':lst': { S: LIST_PARTITION } },
-    };
-    if (query.rotationDueBefore) {
+    const values: Record<string, AttributeValue> = { ':lst': { S: LIST_PARTITION } };
+    const input: QueryCommandInput = { TableName: this.table, Limit: query.limit, ExpressionAttributeValues: values };
+    if (query.order === 'due') {
+      if (!query.rotationDueBefore) throw new Error('a listing in due order needs rotationDueBefore');
       input.IndexName = ROTATION_INDEX;
       input.KeyConditionExpression = 'lst = :lst AND due <= :now';
-      input.ExpressionAttributeValues![':now'] = { S: query.rotationDueBefore };
+      values[':now'] = { S: query.rotationDueBefore };
       if (query.prefix) {
         input.FilterExpression = 'begins_with(pk, :prefix)';
-        input.ExpressionAttributeValues![':prefix'] = { S: query.prefix };
+        values[':prefix'] = { S: query.prefix };
       }
     } else {
       input.IndexName = PATH_INDEX;
       input.KeyConditionExpression = query.prefix ? 'lst = :lst AND begins_with(pk, :prefix)' : 'lst = :lst';
-      if (query.prefix) input.ExpressionAttributeValues![':prefix'] = { S: query.prefix };
+      if (query.prefix) values[':prefix'] = { S: query.prefix };
+      if (query.rotationDueBefore) {
+        input.FilterExpression = 'due <= :now';
+        values[':now'] = { S: query.rotationDueBefore };
+      }
     }
-    if (query.cursor) input.ExclusiveStartKey = decodeCursor(query.cursor, shape);
+    if (query.cursor) input.ExclusiveStartKey = decodeCursor(query.cursor, shape, query.prefix);
     const out = await this.send(new QueryCommand(input));
     const page: ListPage = { items: (out.Items ?? []).map((item) => toHead(item)) };
     if (out.LastEvaluatedKey) page.cursor = encodeCursor(out.LastEvaluatedKey, shape);

@@ -77,9 +77,15 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
 }
 
 /**
- * Client settings for the real service: bounded time per attempt so a hung DynamoDB becomes
- * a 503 quickly instead of holding the request until Lambda's own timeout.
+ * Client settings for the real service: each attempt gives up after 3 s (1 s to connect) and a
+ * call after 3 attempts, so a DynamoDB that accepts and never answers costs a 503 in about 10 s.
+ * `throwOnRequestTimeout` is what makes requestTimeout end the attempt (otherwise the handler
+ * only logs a warning and waits for the socket).
  */
 export function dynamoClientConfig(region: string): DynamoDBClientConfig {
-  return { region, maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } };
+  return {
+    region,
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true },
+  };
 }

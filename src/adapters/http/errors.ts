@@ -6,6 +6,8 @@ import {
   SecretGoneError,
   SecretNotFoundError,
   TooLargeError,
+  TooManyVersionsError,
+  UnknownKeyError,
   ValidationError,
   VaultError,
   VersionConflictError,
@@ -31,7 +33,7 @@ function statusOf(error: VaultError): number {
   if (error instanceof AuthenticationError) return 401;
   if (error instanceof AccessDeniedError) return 403;
   if (error instanceof SecretNotFoundError || error instanceof RouteNotFoundError) return 404;
-  if (error instanceof VersionConflictError) return 409;
+  if (error instanceof VersionConflictError || error instanceof TooManyVersionsError) return 409;
   if (error instanceof SecretGoneError) return 410;
   if (error instanceof TooLargeError) return 413;
   if (error instanceof UnsupportedMediaTypeError) return 415;
@@ -102,6 +104,7 @@ function logFailure(logger: Logger, requestId: string, error: Error): void {
     name: error?.name,
     code: (error as { code?: string }).code,
     ...(error instanceof DependencyError && { dependency: error.dependency, detail: error.detail }),
+    ...(error instanceof UnknownKeyError && { keyId: error.keyId }),
     ...(cause && { cause: cause.name }),
     stack,
   });

@@ -3,7 +3,7 @@ import type { Vault } from '../../core/vault';
 import { parse } from './body';
 import { callerOf } from './request-state';
 import * as schemas from './schemas';
-import { type ListView, metadataView } from './views';
+import { type ListView, metadataView, mutationView } from './views';
 
 const DEFAULT_LIST_LIMIT = 50;
 
@@ -29,7 +29,7 @@ export function mountRoutes(router: Pick<Router, 'get' | 'put' | 'post' | 'delet
     route('/v1/secrets/{path}', async (req, res) => {
       const body = parse(schemas.putSecretBody, res.locals.body, 'body');
       const result = await vault.put(callerOf(res), rawPath(req, '/v1/secrets/'), body);
-      res.status(result.created ? 201 : 200).json(metadataView(result.metadata));
+      res.status(result.created ? 201 : 200).json(mutationView(result));
     }),
   );
 
@@ -45,7 +45,7 @@ export function mountRoutes(router: Pick<Router, 'get' | 'put' | 'post' | 'delet
     '/v1/secrets/*path',
     route('/v1/secrets/{path}', async (req, res) => {
       const query = parse(schemas.deleteSecretQuery, req.query, 'query');
-      res.json(metadataView(await vault.delete(callerOf(res), rawPath(req, '/v1/secrets/'), query)));
+      res.json(mutationView(await vault.delete(callerOf(res), rawPath(req, '/v1/secrets/'), query)));
     }),
   );
 
@@ -85,7 +85,7 @@ export function mountRoutes(router: Pick<Router, 'get' | 'put' | 'post' | 'delet
     '/v1/undelete/*path',
     route('/v1/undelete/{path}', async (req, res) => {
       const body = parse(schemas.versionsBody, res.locals.body, 'body');
-      res.json(metadataView(await vault.undelete(callerOf(res), rawPath(req, '/v1/undelete/'), body)));
+      res.json(mutationView(await vault.undelete(callerOf(res), rawPath(req, '/v1/undelete/'), body)));
     }),
   );
 
@@ -93,7 +93,7 @@ export function mountRoutes(router: Pick<Router, 'get' | 'put' | 'post' | 'delet
     '/v1/destroy/*path',
     route('/v1/destroy/{path}', async (req, res) => {
       const body = parse(schemas.versionsBody, res.locals.body, 'body');
-      res.json(metadataView(await vault.destroy(callerOf(res), rawPath(req, '/v1/destroy/'), body)));
+      res.json(mutationView(await vault.destroy(callerOf(res), rawPath(req, '/v1/destroy/'), body)));
     }),
   );
 

@@ -1,5 +1,5 @@
 import type { SecretMetadata, VersionSummary } from '../../core/ports';
-import type { ReadResult, RewrapResult } from '../../core/vault';
+import type { MutationResult, ReadResult, RewrapResult } from '../../core/vault';
 
 /** What callers see of a secret's metadata (describe, list, write responses); `rev` stays internal. */
 export interface MetadataView {
@@ -14,6 +14,16 @@ export interface MetadataView {
   rotationDays?: number;
   rotationDueAt: string;
   versions: VersionSummary[];
+}
+
+/**
+ * What a write or lifecycle change answers: the full metadata to a caller who may describe the
+ * secret, only the path and current version to one who may not.
+ */
+export type MutationView = MetadataView | { path: string; version: number };
+
+export function mutationView(result: MutationResult): MutationView {
+  return result.metadata ? metadataView(result.metadata) : { path: result.path, version: result.version };
 }
 
 /** `GET /v1/secrets/{path}`. */

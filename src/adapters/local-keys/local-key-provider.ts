@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { decryptWithKey, encodeContext, encryptWithKey, IV_BYTES, KEY_BYTES } from '../../core/envelope';
-import { IntegrityError } from '../../core/errors';
+import { UnknownKeyError } from '../../core/errors';
 import type { DataKey, EncryptionContext, KeyProvider } from '../../core/ports';
 
 /** AAD domain for wrapping, distinct from the secret envelope's, so the two can never be swapped. */
@@ -103,7 +103,7 @@ export class LocalKeyProvider implements KeyProvider {
 
   private unwrap(wrapped: Buffer, keyId: string, context: EncryptionContext): Buffer {
     const master = this.byId.get(keyId);
-    if (!master) throw new IntegrityError('data key was wrapped by an unknown local master key');
+    if (!master) throw new UnknownKeyError(keyId);
     return decryptWithKey(
       master,
       wrapped.subarray(0, IV_BYTES),
