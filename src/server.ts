@@ -3,6 +3,7 @@ import { sigv4Authenticator } from './adapters/auth/sigv4-authenticator';
 import { createApp } from './adapters/http/app';
 import { listen } from './adapters/http/listen';
 import { sessionBanner } from './adapters/http/session-banner';
+import { ensurePrivateDir } from './adapters/local-files/private-files';
 import { type Logger, stdoutLogger } from './adapters/log/logger';
 import { compose } from './composition/compose';
 import { type AwsConfig, ConfigError, type EmbeddedConfig, LOCAL_ADMIN, loadConfig } from './config';
@@ -24,6 +25,7 @@ export interface RunningVault {
 export async function startServer(env: NodeJS.ProcessEnv, logger: Logger = stdoutLogger): Promise<RunningVault> {
   const config = loadConfig(env);
   if (config.mode === 'lambda') throw new ConfigError('this is the server; on Lambda the handler is src/lambda.ts');
+  ensurePrivateDir(config.dataDir);
   const { credentials, created } = ensureCredentialsFile(config.sigv4.credentialsFile, LOCAL_ADMIN);
   const credential = [...credentials.values()][0]!;
   const composed = await compose(config, { logger });

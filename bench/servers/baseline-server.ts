@@ -34,7 +34,7 @@ const PREFIX = '/v1/secrets/';
 async function main(): Promise<void> {
   const dataDir = process.env.BENCH_DATA_DIR;
   if (!dataDir) throw new Error('BENCH_DATA_DIR is required');
-  const dynamo = await startDynalite(join(dataDir, 'dynamodb'));
+  const dynamo = await startDynalite({ path: join(dataDir, 'dynamodb') });
   await ensureTable(dynamo.client, TABLE_NAME);
   const store = new DynamoDbSecretStore({ client: dynamo.client, tableName: TABLE_NAME });
   const seeder = new Vault({

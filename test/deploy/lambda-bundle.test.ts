@@ -253,7 +253,7 @@ beforeAll(async () => {
   workdir = mkdtempSync(join(tmpdir(), 'kms-vault-lambda-'));
   [bundle, dynamo, kms] = await Promise.all([
     buildLambdaBundle(workdir),
-    startDynalite(),
+    startDynalite({ listen: 'tcp' }),
     startFakeKms(REGION, ACCOUNT),
   ]);
   const tableName = `kms-vault-test-${randomUUID().slice(0, 8)}`;
@@ -275,7 +275,7 @@ beforeAll(async () => {
       AWS_SESSION_TOKEN: 'test-only-token',
       AWS_CONFIG_FILE: join(workdir, 'no-config'),
       AWS_SHARED_CREDENTIALS_FILE: join(workdir, 'no-credentials'),
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint!,
       AWS_ENDPOINT_URL_KMS: kms.endpoint,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       VAULT_KMS_KEY_ID: kms.keyArn,

@@ -23,17 +23,9 @@ const timeout = () => fault('TimeoutError');
  * test injects a fault: throttling and timeouts are what no local server produces.
  */
 async function faultyDynamo() {
-  const { endpoint } = await dynamo();
-  const client = new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
-  const real = new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+  const store = await dynamo();
+  const client = store.newClient();
+  const real = store.newClient();
   const mock = mockClient(client);
   const passThrough = () => {
     mock.reset();
@@ -120,11 +112,7 @@ describe('dependency faults answer 503 with Retry-After and change no item', () 
   it('DynamoDB fails only on the HEAD write: no partial record, the next write succeeds', async () => {
     const { t, dyn, kms } = await setup();
     await t.as().put('/v1/secrets/f/existing', { value: 'v1' });
-    const real = new DynamoDBClient({
-      endpoint: (await dynamo()).endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    });
+    const real = (await dynamo()).newClient();
     dyn.mock.on(PutItemCommand).callsFake((input: { Item: { sk: { S: string } } }) => {
       if (input.Item.sk.S === 'HEAD') throw throttling();
       return real.send(new PutItemCommand(input as never));

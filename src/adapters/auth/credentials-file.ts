@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { normalisePrincipal } from '../../core/principal';
+import { readPrivateFile } from '../local-files/private-files';
 
 /** One SigV4 credential of embedded mode: an access key pair standing for an IAM principal. */
 export interface Credential {
@@ -35,26 +36,11 @@ export interface CredentialsFile {
 /**
  * Reads the local credentials file into a map keyed by access key id.
  *
- * @throws Error if the file is not a regular file, is accessible by group or others,
- *   is not valid JSON of the {@link CredentialsFile} shape, or repeats an access key id.
+ * @throws Error if the file is a symlink or not a regular file, belongs to another user, is
+ *   accessible by group or others, is not valid JSON of the {@link CredentialsFile} shape, or repeats an access key id.
  */
 export function loadCredentialsFile(file: string): Map<string, Credential> {
-  const fd = openSync(file, 'r');
-  let text: string;
-  try {
-    // fstat on the open descriptor, so the mode checked is that of the file actually read.
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new Error(`credentials file ${file} is not a regular file`);
-    if ((stat.mode & 0o077) !== 0) {
-      const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
-      throw new Error(
-        `credentials file ${file} has mode ${mode}: it must not be readable or writable by group or others (chmod 600 it)`,
-      );
-    }
-    text = readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
+  const text = readPrivateFile(file, 'credentials file').toString('utf8');
 
   let json: unknown;
   try {

@@ -1,20 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { decryptWithKey, encodeContext, encryptWithKey, IV_BYTES, KEY_BYTES } from '../../core/envelope';
 import { UnknownKeyError } from '../../core/errors';
 import type { DataKey, EncryptionContext, KeyProvider } from '../../core/ports';
+import { readPrivateFile } from '../local-files/private-files';
 
 /** AAD domain for wrapping, distinct from the secret envelope's, so the two can never be swapped. */
 const WRAP_FORMAT = 'LOCAL.WRAP.1';
@@ -44,11 +34,26 @@ export class LocalKeyProvider implements KeyProvider {
     this.current = { id: localKeyId(master), key: this.byId.get(localKeyId(master))! };
   }
 
-  /** Loads `dir/master.key` (creating it, mode 0600, when missing) and any retired keys. */
-  static fromDirectory(dir: string): LocalKeyProvider {
+  /** True when `dir` holds a master key file (whatever its state). */
+  static hasMasterKey(dir: string): boolean {
+    return existsSync(join(dir, MASTER_FILE));
+  }
+
+  /**
+   * Loads `dir/master.key` and any retired keys. A missing master key is created (mode 0600)
+   * only when `createIfMissing`: the caller decides, because a new key over an existing store
+   * would leave every stored secret unreadable.
+   */
+  static fromDirectory(
+    dir: string,
+    options: { createIfMissing: boolean } = { createIfMissing: true },
+  ): LocalKeyProvider {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const masterFile = join(dir, MASTER_FILE);
-    if (!existsSync(masterFile)) writeKeyFile(masterFile, randomBytes(KEY_BYTES));
+    if (!existsSync(masterFile)) {
+      if (!options.createIfMissing) throw new Error(`no master key in ${dir}`);
+      writeKeyFile(masterFile, randomBytes(KEY_BYTES));
+    }
     const retiredDir = join(dir, RETIRED_DIR);
     const retired = existsSync(retiredDir)
       ? readdirSync(retiredDir)
@@ -124,15 +129,9 @@ function writeKeyFile(file: string, key: Buffer): void {
   chmodSync(file, 0o600);
 }
 
-/** Refuses a key file that group or others could read or write. */
+/** Refuses a key file another user owns, group or others could reach, or a symlink. */
 export function readKeyFile(file: string): Buffer {
-  const mode = statSync(file).mode & 0o777;
-  if ((mode & 0o077) !== 0) {
-    throw new Error(
-      `refusing ${file}: mode ${mode.toString(8)} lets group or others access the master key; run chmod 600 ${file}`,
-    );
-  }
-  const key = readFileSync(file);
+  const key = readPrivateFile(file, 'master key file');
   if (key.length !== KEY_BYTES) throw new Error(`refusing ${file}: a master key file holds exactly 32 bytes`);
   return key;
 }
