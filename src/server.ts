@@ -18,10 +18,7 @@ export interface RunningVault {
   close(): Promise<void>;
 }
 
-/**
- * `npm start`: the vault as a long-running HTTP server that verifies SigV4 itself. Embedded
- * mode without AWS settings, AWS mode with them (see config.ts).
- */
+/** `npm start`: the vault as an HTTP server that verifies SigV4 itself (embedded or AWS mode). */
 export async function startServer(env: NodeJS.ProcessEnv, logger: Logger = stdoutLogger): Promise<RunningVault> {
   const config = loadConfig(env);
   if (config.mode === 'lambda') throw new ConfigError('this is the server; on Lambda the handler is src/lambda.ts');
@@ -29,29 +26,28 @@ export async function startServer(env: NodeJS.ProcessEnv, logger: Logger = stdou
   const { credentials, created } = ensureCredentialsFile(config.sigv4.credentialsFile, LOCAL_ADMIN);
   const credential = [...credentials.values()][0]!;
   const composed = await compose(config, { logger });
-  const authenticate = sigv4Authenticator({ lookup: (id) => credentials.get(id), ...config.sigv4 });
-  try {
-    const { server, url } = await listen(
-      createApp({ vault: composed.vault, authenticate, logger }),
-      config.port,
-      config.host,
-    );
-    const banner = sessionBanner({
-      url,
-      describe: composed.describe,
-      sigv4: config.sigv4,
-      credential,
-      createdCredential: created,
-    });
-    const close = async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await composed.close();
-    };
-    return { url, config, credential, createdCredential: created, banner, close };
-  } catch (error) {
+  const { region, service } = config.sigv4;
+  const authenticate = sigv4Authenticator({ lookup: (id) => credentials.get(id), region, service });
+  const app = createApp({ vault: composed.vault, authenticate, logger });
+  const { server, url } = await listen(app, config.port, config.host).catch(async (error: NodeJS.ErrnoException) => {
     await composed.close();
-    throw error;
-  }
+    if (error.code !== 'EADDRINUSE') throw error;
+    throw new Error(
+      `port ${config.port} on ${config.host} is in use: stop what holds it, or choose another port, e.g. PORT=8081 npm start (PORT=0 picks a free one)`,
+    );
+  });
+  const banner = sessionBanner({
+    url,
+    describe: composed.describe,
+    sigv4: config.sigv4,
+    credential,
+    createdCredential: created,
+  });
+  const close = async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await composed.close();
+  };
+  return { url, config, credential, createdCredential: created, banner, close };
 }
 
 if (require.main === module) {

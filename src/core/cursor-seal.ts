@@ -57,7 +57,7 @@ export class CursorSealer {
     const key = await this.sealingKey();
     const now = this.clock.now().getTime();
     const payload = Buffer.from(JSON.stringify({ e: Math.floor(now / 1000) + CURSOR_TTL_SECONDS, ...position }));
-    const { iv, ct } = encryptWithKey(key.plaintext, payload, aad(binding));
+    const { iv, ct } = encryptWithKey(key.plaintext, payload, aad(binding, key.keyId, key.wrapped));
     const kid = Buffer.from(key.keyId, 'utf8');
     const edkLength = Buffer.alloc(2);
     edkLength.writeUInt16BE(key.wrapped.length);
@@ -71,7 +71,8 @@ export class CursorSealer {
     const parts = parse(token);
     if (!parts) throw invalid();
     let key: Buffer;
-    const mine = this.own.get(parts.edk.toString('base64'));
+    const own = this.own.get(parts.edk.toString('base64'));
+    const mine = own?.keyId === parts.kid ? own : undefined;
     try {
       key = mine
         ? Buffer.from(mine.plaintext)
@@ -82,7 +83,7 @@ export class CursorSealer {
     }
     let payload: Buffer;
     try {
-      payload = decryptWithKey(key, parts.iv, parts.ct, aad(binding));
+      payload = decryptWithKey(key, parts.iv, parts.ct, aad(binding, parts.kid, parts.edk));
     } catch {
       throw invalid();
     } finally {
@@ -118,9 +119,12 @@ export class CursorSealer {
   }
 }
 
-/** The binding as AAD: a canonical, length-prefixed encoding of every field. */
-function aad(binding: Record<string, string>): Buffer {
-  return encodeContext(binding, CURSOR_FORMAT);
+/**
+ * The AAD: the binding and the token's own key fields, canonically encoded (length-prefixed),
+ * so no byte of the token outside the ciphertext can change either.
+ */
+function aad(binding: Record<string, string>, kid: string, edk: Buffer): Buffer {
+  return encodeContext({ ...binding, '~kid': kid, '~edk': edk.toString('base64') }, CURSOR_FORMAT);
 }
 
 function parse(token: string): { kid: string; edk: Buffer; iv: Buffer; ct: Buffer } | undefined {

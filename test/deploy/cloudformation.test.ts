@@ -206,6 +206,22 @@ const ACCOUNT_ROOT = 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root';
 const CONTEXT_KEYS = 'kms:EncryptionContextKeys';
 
 /** Every statement granted to the function's role: its inline policies and attached ones. */
+/**
+ * Every use of the key must carry the vault's context: kms-vault:path (a secret version) or
+ * kms-vault:purpose (the listing-cursor key), and no context key but the vault's three.
+ */
+function expectVaultContextCondition(statement: Statement): void {
+  expect(list(statement.Condition?.['ForAnyValue:StringEquals']?.[CONTEXT_KEYS] as string[]).sort()).toEqual([
+    'kms-vault:path',
+    'kms-vault:purpose',
+  ]);
+  expect(list(statement.Condition?.['ForAllValues:StringEquals']?.[CONTEXT_KEYS] as string[]).sort()).toEqual([
+    'kms-vault:path',
+    'kms-vault:purpose',
+    'kms-vault:version',
+  ]);
+}
+
 function functionRoleStatements(): Statement[] {
   const role = resolveValue(resource(FUNCTION_ROLE).Properties as Json) as JsonObject;
   expect(role.ManagedPolicyArns).toBeUndefined();
@@ -378,11 +394,7 @@ describe('npm run package', () => {
     );
     expect(crypto.length).toBeGreaterThan(0);
     for (const statement of crypto) {
-      expect(statement.Condition?.['ForAnyValue:StringEquals']?.[CONTEXT_KEYS]).toEqual('kms-vault:path');
-      expect(list(statement.Condition?.['ForAllValues:StringEquals']?.[CONTEXT_KEYS] as string[]).sort()).toEqual([
-        'kms-vault:path',
-        'kms-vault:version',
-      ]);
+      expectVaultContextCondition(statement);
     }
     // DescribeKey (no context) stands alone.
     const describe = functionRoleStatements().filter((s) => list(s.Action).includes('kms:DescribeKey'));
@@ -435,11 +447,7 @@ describe('npm run package', () => {
       for (const action of CRYPTO) {
         for (const statement of allows.filter((s) => covers(s.Action, action))) {
           expect({ action, principals: principals(statement) }).toEqual({ action, principals: [VAULT_ROLE_ARN] });
-          expect(statement.Condition?.['ForAnyValue:StringEquals']?.[CONTEXT_KEYS]).toEqual('kms-vault:path');
-          expect(list(statement.Condition?.['ForAllValues:StringEquals']?.[CONTEXT_KEYS] as string[]).sort()).toEqual([
-            'kms-vault:path',
-            'kms-vault:version',
-          ]);
+          expectVaultContextCondition(statement);
         }
       }
       for (const action of ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:ReEncryptTo']) {
@@ -596,6 +604,25 @@ describe('infra/vault.yml', () => {
     // In the package, the two names are serverless' own function role and REST API.
     expect(resource('IamRoleLambdaExecution').Type).toBe('AWS::IAM::Role');
     expect(resource('ApiGatewayRestApi').Type).toBe('AWS::ApiGateway::RestApi');
+  });
+
+  it('lets the role unwrap under the listed previous keys only when there are some, and never wrap anew', () => {
+    const source = standalone();
+    const statements = list(
+      ((source.Resources.VaultRolePolicy!.Properties as JsonObject).PolicyDocument as JsonObject)
+        .Statement as unknown as Json[],
+    );
+    const conditional = statements.find((s) => typeof s === 'object' && s !== null && 'Fn::If' in (s as JsonObject));
+    const [condition, whenSet, whenUnset] = (conditional as JsonObject)['Fn::If'] as [string, Statement, Json];
+    expect(condition).toBe('HasPreviousKeys');
+    expect(whenUnset).toEqual({ Ref: 'AWS::NoValue' });
+    expect(list(whenSet.Action).sort()).toEqual(['kms:Decrypt', 'kms:ReEncryptFrom']);
+    expect(whenSet.Resource).toEqual({ 'Fn::Split': [',', { Ref: 'PreviousKeyArns' }] });
+    expectVaultContextCondition(whenSet);
+    // The same list reaches the function as VAULT_KMS_PREVIOUS_KEY_IDS.
+    expect(resolveValue(resource('ApiLambdaFunction').Properties as Json)).toMatchObject({
+      Environment: { Variables: { VAULT_KMS_PREVIOUS_KEY_IDS: '' } },
+    });
   });
 
   it('deploys alone: every reference names one of its parameters, resources or conditions', () => {
