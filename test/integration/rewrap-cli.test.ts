@@ -4,7 +4,6 @@ import { DynamoDbSecretStore } from '../../src/adapters/dynamodb/dynamodb-secret
 import { type EmbeddedDynamo, startDynalite } from '../../src/adapters/dynamodb/embedded-dynalite';
 import { ensureTable } from '../../src/adapters/dynamodb/table';
 import { LocalKeyProvider, localKeyId } from '../../src/adapters/local-keys/local-key-provider';
-import { formatDuration } from '../../src/cli/progress';
 import { type RewrapSummary, runRewrap } from '../../src/cli/rewrap/walk';
 import { DependencyError } from '../../src/core/errors';
 import { adminPolicy } from '../../src/core/policy';
@@ -242,13 +241,4 @@ describe('npm run rewrap: runRewrap', () => {
     expect(tty.text.split('\r').length - 1).toBeLessThan(SECRETS + 2);
     expect(tty.text).toMatch(/skipped: +30 secrets/);
   });
-});
-
-describe('formatDuration', () => {
-  it.each([
-    [850, '0.9s'],
-    [42_000, '42s'],
-    [185_000, '3m05s'],
-    [3_720_000, '1h02m'],
-  ])('%d ms is %s', (ms, text) => expect(formatDuration(ms)).toBe(text));
 });
