@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { type BuiltBundle, buildLambdaBundle } from '../../bench/lambda-bundle';
 import { type EmbeddedDynamo, startDynalite } from '../../src/adapters/dynamodb/embedded-dynalite';
 import { ensureTable } from '../../src/adapters/dynamodb/table';
-import { type FakeKms, startFakeKms } from './fake-kms';
+import { FakeKms } from '../support/fake-kms';
+import { type FakeKmsServer, serveKms } from '../support/fake-kms-server';
 
 // The built Lambda bundle (the file serverless-esbuild ships) runs in its own node process, as
 // on Lambda, with real API Gateway REST (v1), HTTP API (v2) and function URL events; DynamoDB
@@ -219,6 +220,8 @@ let workdir: string;
 let bundle: BuiltBundle;
 let dynamo: EmbeddedDynamo;
 let kms: FakeKms;
+let kmsServer: FakeKmsServer;
+let keyArn: string;
 let child: ChildProcess;
 let output = '';
 const pending = new Map<string, { resolve: (r: LambdaResult) => void; reject: (e: Error) => void }>();
@@ -251,11 +254,9 @@ function requestLogs(): Array<Record<string, unknown>> {
 
 beforeAll(async () => {
   workdir = mkdtempSync(join(tmpdir(), 'kms-vault-lambda-'));
-  [bundle, dynamo, kms] = await Promise.all([
-    buildLambdaBundle(workdir),
-    startDynalite(),
-    startFakeKms(REGION, ACCOUNT),
-  ]);
+  kms = new FakeKms({ region: REGION, account: ACCOUNT });
+  keyArn = kms.createKey();
+  [bundle, dynamo, kmsServer] = await Promise.all([buildLambdaBundle(workdir), startDynalite(), serveKms(kms)]);
   const tableName = `kms-vault-test-${randomUUID().slice(0, 8)}`;
   await ensureTable(dynamo.client, tableName);
 
@@ -276,9 +277,9 @@ beforeAll(async () => {
       AWS_CONFIG_FILE: join(workdir, 'no-config'),
       AWS_SHARED_CREDENTIALS_FILE: join(workdir, 'no-credentials'),
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_KMS: kms.endpoint,
+      AWS_ENDPOINT_URL_KMS: kmsServer.endpoint,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      VAULT_KMS_KEY_ID: kms.keyArn,
+      VAULT_KMS_KEY_ID: keyArn,
       VAULT_TABLE_NAME: tableName,
       VAULT_POLICY: JSON.stringify(VAULT_POLICY),
       // No cached data keys: every read goes to (fake) KMS Decrypt with its context.
@@ -306,7 +307,7 @@ afterAll(async () => {
     child.kill();
     await exited;
   }
-  await Promise.all([dynamo?.close(), kms?.close()]);
+  await Promise.all([dynamo?.close(), kmsServer?.close()]);
   if (workdir) rmSync(workdir, { recursive: true, force: true });
 });
 
@@ -479,7 +480,7 @@ describe('the built Lambda bundle', () => {
         new RegExp(`^AWS4-HMAC-SHA256 Credential=ASIATESTONLY/\\d{8}/${REGION}/kms/aws4_request`),
       );
       if (call.operation === 'DescribeKey') continue;
-      expect(call.keyId).toBe(kms.keyArn);
+      expect(call.keyId).toBe(keyArn);
       expect(Object.keys(call.context ?? {}).sort()).toEqual(['kms-vault:path', 'kms-vault:version']);
       expect(call.context!['kms-vault:path']).toMatch(/^exchange-keys\//);
       expect(call.context!['kms-vault:version']).toMatch(/^[1-9]\d*$/);

@@ -2,28 +2,39 @@ import { randomBytes } from 'node:crypto';
 import { KmsKeyProvider } from '../../src/adapters/kms/kms-key-provider';
 import { LocalKeyProvider, localKeyId } from '../../src/adapters/local-keys/local-key-provider';
 import { DependencyError, VersionConflictError } from '../../src/core/errors';
-import { FakeKms, KEY_ARN, NEW_KEY_ARN } from '../support/fake-kms';
+import { type FakeKms, KEY_ARN, KmsError, NEW_KEY_ARN, VAULT_ALIAS, vaultKms } from '../support/fake-kms';
+import { type FakeKmsClient, mockKmsClient } from '../support/fake-kms-client';
 import { FakeClock } from '../support/fakes';
 import { MemorySecretStore } from '../support/memory-store';
 import { coreVault } from '../support/vault';
 
+let kms: FakeKms;
+let front: FakeKmsClient;
+/** A KmsKeyProvider on `alias/vault`, over the fake KMS's in-process front. */
+const kmsKeys = () => new KmsKeyProvider({ keyId: VAULT_ALIAS, client: front.client });
+
+beforeEach(() => {
+  kms = vaultKms();
+  front = mockKmsClient(kms);
+});
+afterEach(() => front.restore());
+
 describe('rewrap', () => {
   it('moves every retained version to the new KMS key with ReEncrypt; all versions open and record it', async () => {
-    const kms = new FakeKms();
     const store = new MemorySecretStore();
     const clock = new FakeClock();
-    const before = coreVault({ keys: new KmsKeyProvider({ keyId: 'alias/vault', client: kms.client }), store, clock });
+    const before = coreVault({ keys: kmsKeys(), store, clock });
     for (let i = 1; i <= 3; i++) await before.vault.put(before.admin, 'exchange-keys/u1/okx', { value: `v${i}` });
     await before.vault.destroy(before.admin, 'exchange-keys/u1/okx', { versions: [1] });
-    kms.current = NEW_KEY_ARN;
+    kms.pointAlias(VAULT_ALIAS, NEW_KEY_ARN);
     const result = await before.vault.rewrap(before.admin, 'exchange-keys/u1/okx');
     expect(result).toEqual({ path: 'exchange-keys/u1/okx', rewrapped: [2, 3], skipped: [], keyId: NEW_KEY_ARN });
-    expect(kms.calls('ReEncryptCommand')).toBe(2);
-    expect(kms.calls('DecryptCommand')).toBe(0);
+    expect(kms.count('ReEncrypt')).toBe(2);
+    expect(kms.count('Decrypt')).toBe(0);
     const meta = await before.vault.describe(before.admin, 'exchange-keys/u1/okx');
     expect(meta.versions.filter((v) => v.state !== 'destroyed').map((v) => v.kid)).toEqual([NEW_KEY_ARN, NEW_KEY_ARN]);
     // With the old key disabled, every version still opens: each records the key that wraps it now.
-    kms.disabled.add(KEY_ARN);
+    kms.disable(KEY_ARN);
     await expect(before.vault.get(before.admin, 'exchange-keys/u1/okx', 2)).resolves.toMatchObject({ value: 'v2' });
     await expect(before.vault.get(before.admin, 'exchange-keys/u1/okx')).resolves.toMatchObject({ value: 'v3' });
     // A second run skips everything.
@@ -31,29 +42,25 @@ describe('rewrap', () => {
       rewrapped: [],
       skipped: [2, 3],
     });
-    kms.mock.restore();
   });
 
   it('versions still under the old key keep opening during the move', async () => {
-    const kms = new FakeKms();
-    const t = coreVault({ keys: new KmsKeyProvider({ keyId: 'alias/vault', client: kms.client }) });
+    const t = coreVault({ keys: kmsKeys() });
     await t.vault.put(t.admin, 'a/b', { value: 'old' });
-    kms.current = NEW_KEY_ARN;
+    kms.pointAlias(VAULT_ALIAS, NEW_KEY_ARN);
     await t.vault.put(t.admin, 'a/b', { value: 'new' });
     const meta = await t.vault.describe(t.admin, 'a/b');
     expect(meta.versions.map((v) => v.kid)).toEqual([KEY_ARN, NEW_KEY_ARN]);
     await expect(t.vault.get(t.admin, 'a/b', 1)).resolves.toMatchObject({ value: 'old' });
     await expect(t.vault.get(t.admin, 'a/b', 2)).resolves.toMatchObject({ value: 'new' });
-    kms.mock.restore();
   });
 
   it('a failed ReEncrypt leaves the secret unchanged and openable; a rerun finishes', async () => {
-    const kms = new FakeKms();
-    const t = coreVault({ keys: new KmsKeyProvider({ keyId: 'alias/vault', client: kms.client }) });
+    const t = coreVault({ keys: kmsKeys() });
     for (let i = 1; i <= 3; i++) await t.vault.put(t.admin, 'a/b', { value: `v${i}` });
-    kms.current = NEW_KEY_ARN;
-    kms.failNext('ReEncrypt', Object.assign(new Error('x'), { name: 'ReEncryptPad', $metadata: {} }));
-    kms.failNext('ReEncrypt', Object.assign(new Error('x'), { name: 'ThrottlingException', $metadata: {} }));
+    kms.pointAlias(VAULT_ALIAS, NEW_KEY_ARN);
+    kms.failNext('ReEncrypt', new KmsError('KMSInternalException', 'x', 'server'));
+    kms.failNext('ReEncrypt', new KmsError('ThrottlingException'));
     // First call fails at the first version, second at its first version again.
     await expect(t.vault.rewrap(t.admin, 'a/b')).rejects.toThrow(DependencyError);
     await expect(t.vault.rewrap(t.admin, 'a/b')).rejects.toThrow(DependencyError);
@@ -62,14 +69,12 @@ describe('rewrap', () => {
     await expect(t.vault.rewrap(t.admin, 'a/b')).resolves.toMatchObject({ rewrapped: [1, 2, 3] });
     for (let v = 1; v <= 3; v++)
       await expect(t.vault.get(t.admin, 'a/b', v)).resolves.toMatchObject({ value: `v${v}` });
-    kms.mock.restore();
   });
 
   it('a rewrap racing a write loses on rev and changes nothing in the HEAD', async () => {
-    const kms = new FakeKms();
-    const t = coreVault({ keys: new KmsKeyProvider({ keyId: 'alias/vault', client: kms.client }) });
+    const t = coreVault({ keys: kmsKeys() });
     await t.vault.put(t.admin, 'a/b', { value: 'v1' });
-    kms.current = NEW_KEY_ARN;
+    kms.pointAlias(VAULT_ALIAS, NEW_KEY_ARN);
     const realReplace = t.store.replaceHead.bind(t.store);
     t.store.replaceHead = async (head, rev) => {
       t.store.replaceHead = realReplace;
@@ -79,7 +84,6 @@ describe('rewrap', () => {
     await expect(t.vault.rewrap(t.admin, 'a/b')).rejects.toThrow(VersionConflictError);
     await expect(t.vault.get(t.admin, 'a/b')).resolves.toMatchObject({ version: 2, value: 'v2' });
     await expect(t.vault.get(t.admin, 'a/b', 1)).resolves.toMatchObject({ value: 'v1' });
-    kms.mock.restore();
   });
 
   it('the LocalKeyProvider rewraps to a new master key the same way', async () => {
@@ -102,10 +106,9 @@ describe('rewrap', () => {
 
 describe('a write racing a rewrap', () => {
   it('leaves the copied version under the key its summary names', async () => {
-    const kms = new FakeKms();
-    const t = coreVault({ keys: new KmsKeyProvider({ keyId: 'alias/vault', client: kms.client }) });
+    const t = coreVault({ keys: kmsKeys() });
     await t.vault.put(t.admin, 'race/rewrap', { value: 'v1' });
-    kms.current = NEW_KEY_ARN;
+    kms.pointAlias(VAULT_ALIAS, NEW_KEY_ARN);
     // The writer reads HEAD (v1 under the old key); a rewrap commits before the writer copies.
     const realGetHead = t.store.getHead.bind(t.store);
     let raced = false;
@@ -121,8 +124,7 @@ describe('a write racing a rewrap', () => {
     const meta = await t.vault.describe(t.admin, 'race/rewrap');
     expect(meta.versions.map((v) => v.kid)).toEqual([NEW_KEY_ARN, NEW_KEY_ARN]);
     expect((await t.store.getVersion('race/rewrap', 1))!.kid).toBe(NEW_KEY_ARN);
-    kms.disabled.add(KEY_ARN);
+    kms.disable(KEY_ARN);
     await expect(t.vault.get(t.admin, 'race/rewrap', 1)).resolves.toMatchObject({ value: 'v1' });
-    kms.mock.restore();
   });
 });
