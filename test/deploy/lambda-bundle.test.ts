@@ -226,7 +226,10 @@ let child: ChildProcess;
 let output = '';
 const pending = new Map<string, { resolve: (r: LambdaResult) => void; reject: (e: Error) => void }>();
 
+let invocations = 0;
+
 async function invoke(event: unknown): Promise<LambdaResult> {
+  invocations += 1;
   const id = randomUUID();
   return new Promise<LambdaResult>((resolve, reject) => {
     pending.set(id, { resolve, reject });
@@ -241,6 +244,16 @@ function json(result: LambdaResult): Record<string, unknown> {
 
 function header(result: LambdaResult, name: string): string | undefined {
   return result.headers?.[name] ?? result.multiValueHeaders?.[name]?.join(', ');
+}
+
+/**
+ * The request log lines, once every invocation's line has arrived: the child's stdout and its
+ * IPC answers are separate channels, so a line can land after the answer it belongs to.
+ */
+async function settledRequestLogs(): Promise<Array<Record<string, unknown>>> {
+  for (let waited = 0; requestLogs().length < invocations && waited < 5000; waited += 20)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  return requestLogs();
 }
 
 /** The request log lines the vault wrote to stdout (CloudWatch on Lambda). */
@@ -441,7 +454,7 @@ describe('the built Lambda bundle', () => {
       expect((await invoke(event)).statusCode).toBe(401);
     }
     // The trading engine claiming to be the admin stays the trading engine: it may not write.
-    const before = requestLogs().length;
+    const before = (await settledRequestLogs()).length;
     for (const event of [
       restEvent({
         method: 'PUT',
@@ -463,7 +476,7 @@ describe('the built Lambda bundle', () => {
     ]) {
       expect((await invoke(event)).statusCode).toBe(403);
     }
-    const logged = requestLogs().slice(before);
+    const logged = (await settledRequestLogs()).slice(before);
     expect(logged.map((record) => record.principal)).toEqual([TRADING_ENGINE, TRADING_ENGINE]);
     const get = await invoke(restEvent({ method: 'GET', path: `/v1/secrets/${PATH}`, caller: TRADING_ENGINE }));
     expect(json(get)).toMatchObject({ version: 2, value: SECRET_V2 });
@@ -487,8 +500,8 @@ describe('the built Lambda bundle', () => {
     }
   });
 
-  it('wrote no secret value to its logs', () => {
-    expect(requestLogs().length).toBeGreaterThan(10);
+  it('wrote no secret value to its logs', async () => {
+    expect((await settledRequestLogs()).length).toBeGreaterThan(10);
     for (const secret of [
       SECRET_V1.secretKey,
       SECRET_V1.passphrase,
