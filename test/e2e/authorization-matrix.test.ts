@@ -7,6 +7,8 @@ import { ADMIN } from '../support/fakes';
 
 afterAll(stopDynamo);
 beforeAll(() => dynamo());
+// The shared dynalite client is spied on per test; a failed assertion must not leave the spy on it.
+afterEach(() => jest.restoreAllMocks());
 
 const USER_API = 'arn:aws:iam::123456789012:role/user-api';
 const ENGINE = 'arn:aws:iam::123456789012:role/trading-engine';
@@ -105,7 +107,6 @@ describe('authorisation matrix: every route x every caller', () => {
     const dynamoCalls = send.mock.calls.filter(
       ([command]) => (command.input as { TableName?: string }).TableName === t.tableName,
     );
-    send.mockRestore();
     if (expected === ALLOW) {
       expect(res.status).toBeGreaterThanOrEqual(200);
       expect(res.status).toBeLessThan(300);
