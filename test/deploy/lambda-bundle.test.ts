@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { type BuiltBundle, buildLambdaBundle } from '../../bench/lambda-bundle';
 import { type EmbeddedDynamo, startDynalite } from '../../src/adapters/dynamodb/embedded-dynalite';
 import { ensureTable } from '../../src/adapters/dynamodb/table';
-import { type FakeKms, startFakeKms } from './fake-kms';
+import { FakeKms } from '../support/fake-kms';
+import { type FakeKmsServer, serveKms } from '../support/fake-kms-server';
 
 // The built Lambda bundle (the file serverless-esbuild ships) runs in its own node process, as
 // on Lambda, with real API Gateway REST (v1), HTTP API (v2) and function URL events; DynamoDB
@@ -219,11 +220,16 @@ let workdir: string;
 let bundle: BuiltBundle;
 let dynamo: EmbeddedDynamo;
 let kms: FakeKms;
+let kmsServer: FakeKmsServer;
+let keyArn: string;
 let child: ChildProcess;
 let output = '';
 const pending = new Map<string, { resolve: (r: LambdaResult) => void; reject: (e: Error) => void }>();
 
+let invocations = 0;
+
 async function invoke(event: unknown): Promise<LambdaResult> {
+  invocations += 1;
   const id = randomUUID();
   return new Promise<LambdaResult>((resolve, reject) => {
     pending.set(id, { resolve, reject });
@@ -240,6 +246,16 @@ function header(result: LambdaResult, name: string): string | undefined {
   return result.headers?.[name] ?? result.multiValueHeaders?.[name]?.join(', ');
 }
 
+/**
+ * The request log lines, once every invocation's line has arrived: the child's stdout and its
+ * IPC answers are separate channels, so a line can land after the answer it belongs to.
+ */
+async function settledRequestLogs(): Promise<Array<Record<string, unknown>>> {
+  for (let waited = 0; requestLogs().length < invocations && waited < 5000; waited += 20)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  return requestLogs();
+}
+
 /** The request log lines the vault wrote to stdout (CloudWatch on Lambda). */
 function requestLogs(): Array<Record<string, unknown>> {
   return output
@@ -251,10 +267,12 @@ function requestLogs(): Array<Record<string, unknown>> {
 
 beforeAll(async () => {
   workdir = mkdtempSync(join(tmpdir(), 'kms-vault-lambda-'));
-  [bundle, dynamo, kms] = await Promise.all([
+  kms = new FakeKms({ region: REGION, account: ACCOUNT });
+  keyArn = kms.createKey();
+  [bundle, dynamo, kmsServer] = await Promise.all([
     buildLambdaBundle(workdir),
     startDynalite({ listen: 'tcp' }),
-    startFakeKms(REGION, ACCOUNT),
+    serveKms(kms),
   ]);
   const tableName = `kms-vault-test-${randomUUID().slice(0, 8)}`;
   await ensureTable(dynamo.client, tableName);
@@ -276,9 +294,9 @@ beforeAll(async () => {
       AWS_CONFIG_FILE: join(workdir, 'no-config'),
       AWS_SHARED_CREDENTIALS_FILE: join(workdir, 'no-credentials'),
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint!,
-      AWS_ENDPOINT_URL_KMS: kms.endpoint,
+      AWS_ENDPOINT_URL_KMS: kmsServer.endpoint,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      VAULT_KMS_KEY_ID: kms.keyArn,
+      VAULT_KMS_KEY_ID: keyArn,
       VAULT_TABLE_NAME: tableName,
       VAULT_POLICY: JSON.stringify(VAULT_POLICY),
       // No cached data keys: every read goes to (fake) KMS Decrypt with its context.
@@ -306,7 +324,7 @@ afterAll(async () => {
     child.kill();
     await exited;
   }
-  await Promise.all([dynamo?.close(), kms?.close()]);
+  await Promise.all([dynamo?.close(), kmsServer?.close()]);
   if (workdir) rmSync(workdir, { recursive: true, force: true });
 });
 
@@ -440,7 +458,7 @@ describe('the built Lambda bundle', () => {
       expect((await invoke(event)).statusCode).toBe(401);
     }
     // The trading engine claiming to be the admin stays the trading engine: it may not write.
-    const before = requestLogs().length;
+    const before = (await settledRequestLogs()).length;
     for (const event of [
       restEvent({
         method: 'PUT',
@@ -462,7 +480,7 @@ describe('the built Lambda bundle', () => {
     ]) {
       expect((await invoke(event)).statusCode).toBe(403);
     }
-    const logged = requestLogs().slice(before);
+    const logged = (await settledRequestLogs()).slice(before);
     expect(logged.map((record) => record.principal)).toEqual([TRADING_ENGINE, TRADING_ENGINE]);
     const get = await invoke(restEvent({ method: 'GET', path: `/v1/secrets/${PATH}`, caller: TRADING_ENGINE }));
     expect(json(get)).toMatchObject({ version: 2, value: SECRET_V2 });
@@ -479,15 +497,15 @@ describe('the built Lambda bundle', () => {
         new RegExp(`^AWS4-HMAC-SHA256 Credential=ASIATESTONLY/\\d{8}/${REGION}/kms/aws4_request`),
       );
       if (call.operation === 'DescribeKey') continue;
-      expect(call.keyId).toBe(kms.keyArn);
+      expect(call.keyId).toBe(keyArn);
       expect(Object.keys(call.context ?? {}).sort()).toEqual(['kms-vault:path', 'kms-vault:version']);
       expect(call.context!['kms-vault:path']).toMatch(/^exchange-keys\//);
       expect(call.context!['kms-vault:version']).toMatch(/^[1-9]\d*$/);
     }
   });
 
-  it('wrote no secret value to its logs', () => {
-    expect(requestLogs().length).toBeGreaterThan(10);
+  it('wrote no secret value to its logs', async () => {
+    expect((await settledRequestLogs()).length).toBeGreaterThan(10);
     for (const secret of [
       SECRET_V1.secretKey,
       SECRET_V1.passphrase,

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { VaultClient, VaultClientError } from '../../src/client/vault-client';
 import { LOCAL_ADMIN } from '../../src/config';
 import { type RunningVault, startServer } from '../../src/server';
+import { requireCurl } from '../support/curl';
 import { MemoryLogger } from '../support/memory-logger';
 
 const run = promisify(execFile);
@@ -25,6 +26,7 @@ describe('embedded mode (npm start) end to end', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('creates its key and credential with mode 0600, and the printed curl session works as printed', async () => {
+    requireCurl();
     vault = await startServer(env(), new MemoryLogger());
     expect(vault.createdCredential).toBe(true);
     expect(vault.credential.principal).toBe(LOCAL_ADMIN);

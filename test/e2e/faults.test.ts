@@ -10,9 +10,16 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { KmsKeyProvider } from '../../src/adapters/kms/kms-key-provider';
 import { testApp } from '../support/app';
 import { dynamo, stopDynamo } from '../support/dynamo';
-import { FakeKms, KEY_ARN } from '../support/fake-kms';
+import { KEY_ARN, vaultKms } from '../support/fake-kms';
+import { mockKmsClient } from '../support/fake-kms-client';
 
 afterAll(stopDynamo);
+
+/** Client mocks a test made; restored after each test, so a failed assertion cannot leak one. */
+const mocks: Array<{ restore(): void }> = [];
+afterEach(() => {
+  for (const mock of mocks.splice(0)) mock.restore();
+});
 
 const fault = (name: string) => Object.assign(new Error(name), { name, $metadata: {} });
 const throttling = () => fault('ThrottlingException');
@@ -27,6 +34,7 @@ async function faultyDynamo() {
   const client = store.newClient();
   const real = store.newClient();
   const mock = mockClient(client);
+  mocks.push(mock);
   const passThrough = () => {
     mock.reset();
     mock.on(GetItemCommand).callsFake((input) => real.send(new GetItemCommand(input)));
@@ -39,13 +47,15 @@ async function faultyDynamo() {
 }
 
 async function setup() {
-  const kms = new FakeKms();
+  const kms = vaultKms();
+  const front = mockKmsClient(kms);
+  mocks.push(front);
   const dyn = await faultyDynamo();
   const t = await testApp({
-    keys: new KmsKeyProvider({ keyId: KEY_ARN, client: kms.client }),
+    keys: new KmsKeyProvider({ keyId: KEY_ARN, client: front.client }),
     dynamoClient: dyn.client,
   });
-  return { t, kms, dyn };
+  return { t, kms, front, dyn };
 }
 
 function expect503(res: {
@@ -64,10 +74,10 @@ describe('dependency faults answer 503 with Retry-After and change no item', () 
     ['throttled', throttling],
     ['timed out', timeout],
   ])('KMS GenerateDataKey %s on create and on a new version', async (_label, error) => {
-    const { t, kms } = await setup();
+    const { t, front } = await setup();
     await t.as().put('/v1/secrets/f/existing', { value: 'v1' });
     const before = await t.scan();
-    kms.mock.on(GenerateDataKeyCommand).rejects(error());
+    front.mock.on(GenerateDataKeyCommand).rejects(error());
     expect503(await t.as().put('/v1/secrets/f/new', { value: 'v' }));
     expect503(await t.as().put('/v1/secrets/f/existing', { value: 'v2' }));
     const after = await t.scan();
@@ -75,27 +85,25 @@ describe('dependency faults answer 503 with Retry-After and change no item', () 
     expect(after.filter((i) => i.sk!.S === 'HEAD')).toEqual(before.filter((i) => i.sk!.S === 'HEAD'));
     expect(after.filter((i) => i.pk!.S === 'f/new')).toHaveLength(0);
     expect((await t.as().get('/v1/secrets/f/existing')).body.value).toBe('v1');
-    kms.mock.restore();
   });
 
   it.each([
     ['throttled', throttling],
     ['timed out', timeout],
   ])('KMS Decrypt %s on read', async (_label, error) => {
-    const { t, kms } = await setup();
+    const { t, front } = await setup();
     await t.as().put('/v1/secrets/f/r', { value: 'v1' });
     const before = await t.scan();
-    kms.mock.on(DecryptCommand).rejects(error());
+    front.mock.on(DecryptCommand).rejects(error());
     expect503(await t.as().get('/v1/secrets/f/r'));
     expect(await t.scan()).toEqual(before);
-    kms.mock.restore();
   });
 
   it.each([
     ['throttled', throttling],
     ['timed out', timeout],
   ])('DynamoDB PutItem %s on create and on a new version', async (_label, error) => {
-    const { t, dyn, kms } = await setup();
+    const { t, dyn } = await setup();
     await t.as().put('/v1/secrets/f/existing', { value: 'v1' });
     const before = await t.scan();
     dyn.mock.on(PutItemCommand).rejects(error());
@@ -106,11 +114,10 @@ describe('dependency faults answer 503 with Retry-After and change no item', () 
     expect((await t.as().get('/v1/secrets/f/existing')).body).toEqual(
       expect.objectContaining({ version: 1, value: 'v1' }),
     );
-    kms.mock.restore();
   });
 
   it('DynamoDB fails only on the HEAD write: no partial record, the next write succeeds', async () => {
-    const { t, dyn, kms } = await setup();
+    const { t, dyn } = await setup();
     await t.as().put('/v1/secrets/f/existing', { value: 'v1' });
     const real = (await dynamo()).newClient();
     dyn.mock.on(PutItemCommand).callsFake((input: { Item: { sk: { S: string } } }) => {
@@ -124,7 +131,6 @@ describe('dependency faults answer 503 with Retry-After and change no item', () 
     const next = await t.as().put('/v1/secrets/f/existing', { value: 'v2' });
     expect(next.body.version).toBe(2);
     expect((await t.as().get('/v1/secrets/f/existing?version=1')).body.value).toBe('v1');
-    kms.mock.restore();
   });
 
   it.each([
@@ -139,18 +145,16 @@ describe('dependency faults answer 503 with Retry-After and change no item', () 
     expect503(await t.as().put('/v1/secrets/f/r', { value: 'v2' }));
     expect503(await t.as().get('/v1/metadata/f/r'));
     expect(await t.scan()).toEqual(before);
-    expect(kms.calls('GenerateDataKeyCommand')).toBe(1);
-    kms.mock.restore();
+    expect(kms.count('GenerateDataKey')).toBe(1);
   });
 
   it('a disabled KMS key is a 503 whose log line says so; the caller is not told', async () => {
     const { t, kms } = await setup();
     await t.as().put('/v1/secrets/f/d', { value: 'v1' });
-    kms.disabled.add(KEY_ARN);
+    kms.disable(KEY_ARN);
     const res = await t.as().get('/v1/secrets/f/d');
     expect503(res);
     const line = t.logger.records.find((r) => r.type === 'request' && r.status === 503);
     expect(line).toEqual(expect.objectContaining({ detail: 'kms key is disabled' }));
-    kms.mock.restore();
   });
 });

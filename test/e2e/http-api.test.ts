@@ -1,8 +1,7 @@
 import request from 'supertest';
-import type { DataKey, EncryptionContext } from '../../src/core/ports';
 import { itemBytes, testApp } from '../support/app';
+import { CountingKeyProvider } from '../support/counting-key-provider';
 import { dynamo, stopDynamo } from '../support/dynamo';
-import { CountingKeyProvider } from '../support/fakes';
 
 afterAll(stopDynamo);
 beforeAll(() => dynamo());
@@ -24,12 +23,13 @@ function expectErrorBody(res: request.Response, status: number, code?: string) {
 
 describe('HTTP API: happy paths', () => {
   it('serves /healthz without identity and without touching dependencies', async () => {
-    const t = await testApp();
+    const keys = new CountingKeyProvider();
+    const t = await testApp({ keys });
     const res = await request(t.app).get('/healthz');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 'ok' });
     expect(res.headers['cache-control']).toBe('no-store');
-    expect((t.keys as CountingKeyProvider).generated + (t.keys as CountingKeyProvider).decrypted).toBe(0);
+    expect(keys.keyServiceCalls).toBe(0);
   });
 
   it('writes (201 then 200), reads current and past versions, describes and lists', async () => {
@@ -252,14 +252,7 @@ describe('HTTP API: bad input gets a 4xx with the error body and stores nothing'
 
 describe('stolen table: a raw scan holds no plaintext value and no unwrapped data key', () => {
   it('finds neither the value (raw, base64, hex) nor any data key in any attribute', async () => {
-    const dataKeys: Buffer[] = [];
-    const keys = new CountingKeyProvider();
-    const original = keys.generateDataKey.bind(keys);
-    keys.generateDataKey = async (context: EncryptionContext): Promise<DataKey> => {
-      const dk = await original(context);
-      dataKeys.push(Buffer.from(dk.plaintext));
-      return dk;
-    };
+    const keys = new CountingKeyProvider(undefined, { keepKeys: true });
     const t = await testApp({ keys });
     const secret = 'S3CR3T-exchange-key-0123456789abcdef';
     await t.as().put(`/v1/secrets/${PATH}`, { value: { secretKey: secret } });
@@ -267,6 +260,7 @@ describe('stolen table: a raw scan holds no plaintext value and no unwrapped dat
     expect((await t.as().get(`/v1/secrets/${PATH}?version=1`)).body.value).toEqual({ secretKey: secret });
     const items = await t.scan();
     expect(items.length).toBe(2);
+    const dataKeys = keys.handedOut.filter((k) => k.operation === 'generateDataKey').map((k) => k.bytes);
     expect(dataKeys).toHaveLength(2);
     const haystack = Buffer.concat(items.map(itemBytes));
     for (const needle of [

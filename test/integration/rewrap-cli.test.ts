@@ -4,12 +4,12 @@ import { DynamoDbSecretStore } from '../../src/adapters/dynamodb/dynamodb-secret
 import { type EmbeddedDynamo, startDynalite } from '../../src/adapters/dynamodb/embedded-dynalite';
 import { ensureTable } from '../../src/adapters/dynamodb/table';
 import { LocalKeyProvider, localKeyId } from '../../src/adapters/local-keys/local-key-provider';
-import { formatDuration } from '../../src/cli/progress';
 import { type RewrapSummary, runRewrap } from '../../src/cli/rewrap/walk';
 import { DependencyError } from '../../src/core/errors';
 import { adminPolicy } from '../../src/core/policy';
-import type { EncryptionContext, KeyProvider } from '../../src/core/ports';
+import type { KeyProvider } from '../../src/core/ports';
 import { type Caller, Vault } from '../../src/core/vault';
+import { CountingKeyProvider } from '../support/counting-key-provider';
 import { MemoryAudit } from '../support/fakes';
 
 const OPERATOR = 'arn:aws:iam::000000000000:user/vault-admin';
@@ -27,29 +27,6 @@ class Capture extends Writable {
   override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void) {
     this.text += chunk.toString();
     done();
-  }
-}
-
-/** The key service going down after `healthy` rewraps: what a KMS outage mid-run looks like. */
-class FailingAfter implements KeyProvider {
-  calls = 0;
-  constructor(
-    private readonly inner: KeyProvider,
-    private readonly healthy: number,
-  ) {}
-  currentKeyId() {
-    return this.inner.currentKeyId();
-  }
-  generateDataKey(context: EncryptionContext) {
-    return this.inner.generateDataKey(context);
-  }
-  decryptDataKey(wrapped: Buffer, keyId: string, context: EncryptionContext) {
-    return this.inner.decryptDataKey(wrapped, keyId, context);
-  }
-  async rewrapDataKey(wrapped: Buffer, keyId: string, context: EncryptionContext) {
-    this.calls += 1;
-    if (this.calls > this.healthy) throw new DependencyError('keys', 'injected outage');
-    return this.inner.rewrapDataKey(wrapped, keyId, context);
   }
 }
 
@@ -162,7 +139,11 @@ describe('npm run rewrap: runRewrap', () => {
     const { A, B, vaultWith, store } = await setup();
     // Secrets hold 2, 3, 2, 3... versions, so the 22nd rewrap is the 2nd version of the 9th
     // secret: its version 1 item is moved, its HEAD (version 2) is not.
-    const failing = new FailingAfter(new LocalKeyProvider(B, [A]), 21);
+    const failing = new CountingKeyProvider(new LocalKeyProvider(B, [A])).failAfter(
+      'rewrapDataKey',
+      21,
+      () => new DependencyError('keys', 'injected outage'),
+    );
     const broken = await run(vaultWith(failing));
     expect(broken.summary.rewrapped).toBeGreaterThan(0);
     expect(broken.summary.failed.length).toBeGreaterThan(0);
@@ -248,13 +229,4 @@ describe('npm run rewrap: runRewrap', () => {
     expect(tty.text.split('\r').length - 1).toBeLessThan(SECRETS + 2);
     expect(tty.text).toMatch(/skipped: +30 secrets/);
   });
-});
-
-describe('formatDuration', () => {
-  it.each([
-    [850, '0.9s'],
-    [42_000, '42s'],
-    [185_000, '3m05s'],
-    [3_720_000, '1h02m'],
-  ])('%d ms is %s', (ms, text) => expect(formatDuration(ms)).toBe(text));
 });

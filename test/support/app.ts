@@ -9,8 +9,9 @@ import type { DataKeyCacheSettings } from '../../src/core/data-key-cache';
 import { AuthenticationError } from '../../src/core/errors';
 import { adminPolicy, type Policy } from '../../src/core/policy';
 import type { KeyProvider } from '../../src/core/ports';
+import { CountingKeyProvider } from './counting-key-provider';
 import { dynamo, freshTable } from './dynamo';
-import { ADMIN, CountingKeyProvider, FakeClock } from './fakes';
+import { ADMIN, FakeClock } from './fakes';
 import { MemoryLogger } from './memory-logger';
 
 /**

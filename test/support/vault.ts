@@ -1,7 +1,8 @@
 import { adminPolicy, type Policy } from '../../src/core/policy';
 import type { KeyProvider } from '../../src/core/ports';
 import { type Caller, Vault } from '../../src/core/vault';
-import { ADMIN, CountingKeyProvider, FakeClock, MemoryAudit } from './fakes';
+import { CountingKeyProvider } from './counting-key-provider';
+import { ADMIN, FakeClock, MemoryAudit } from './fakes';
 import { MemorySecretStore } from './memory-store';
 
 /** A Vault over hand-written fakes: the core alone, no network. */

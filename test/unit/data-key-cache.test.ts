@@ -1,8 +1,9 @@
 import { CachingKeyProvider } from '../../src/core/data-key-cache';
 import { contextFor, open, seal } from '../../src/core/envelope';
 import { DependencyError } from '../../src/core/errors';
-import type { EncryptionContext, KeyProvider } from '../../src/core/ports';
-import { CountingKeyProvider, FakeClock } from '../support/fakes';
+import type { KeyProvider } from '../../src/core/ports';
+import { CountingKeyProvider } from '../support/counting-key-provider';
+import { FakeClock } from '../support/fakes';
 import { coreVault } from '../support/vault';
 
 const settings = { maxAgeSeconds: 300, maxEntries: 3, maxUses: 1000 };
@@ -30,7 +31,7 @@ describe('data-key cache', () => {
     first.fill(0);
     const second = await cache.decryptDataKey(k!.wrapped, k!.keyId, k!.context);
     expect(second).toEqual(k!.plaintext);
-    expect(inner.decrypted).toBe(1);
+    expect(inner.calls.decryptDataKey).toBe(1);
   });
 
   it('never holds more than maxEntries; the least recently used goes first and is zeroed', async () => {
@@ -48,9 +49,9 @@ describe('data-key cache', () => {
     expect(cache.size).toBe(3);
     // Entries for keys 0, 1, 2 were evicted in LRU order and every evicted buffer is zeros.
     for (const buffer of held) expect(buffer.equals(Buffer.alloc(32))).toBe(true);
-    expect(inner.decrypted).toBe(6);
+    expect(inner.calls.decryptDataKey).toBe(6);
     await cache.decryptDataKey(keys[5]!.wrapped, keys[5]!.keyId, keys[5]!.context);
-    expect(inner.decrypted).toBe(6);
+    expect(inner.calls.decryptDataKey).toBe(6);
   });
 
   it('an expired entry makes a fresh Decrypt, and its old buffer is zeroed', async () => {
@@ -62,10 +63,10 @@ describe('data-key cache', () => {
     const cached = [...entriesOf(cache).values()][0]!.key;
     clock.advance(299_999);
     await cache.decryptDataKey(k!.wrapped, k!.keyId, k!.context);
-    expect(inner.decrypted).toBe(1);
+    expect(inner.calls.decryptDataKey).toBe(1);
     clock.advance(2);
     await cache.decryptDataKey(k!.wrapped, k!.keyId, k!.context);
-    expect(inner.decrypted).toBe(2);
+    expect(inner.calls.decryptDataKey).toBe(2);
     expect(cached.equals(Buffer.alloc(32))).toBe(true);
   });
 
@@ -87,7 +88,7 @@ describe('data-key cache', () => {
     const cache = new CachingKeyProvider(inner, { ...settings, maxUses: 3 }, new FakeClock());
     const [k] = await wrappedKeys(inner, 1);
     for (let i = 0; i < 7; i++) await cache.decryptDataKey(k!.wrapped, k!.keyId, k!.context);
-    expect(inner.decrypted).toBe(3);
+    expect(inner.calls.decryptDataKey).toBe(3);
   });
 
   it('keys the cache by context too: the same wrapped key under another context goes to the key service', async () => {
@@ -96,7 +97,7 @@ describe('data-key cache', () => {
     const [k] = await wrappedKeys(inner, 1);
     await cache.decryptDataKey(k!.wrapped, k!.keyId, k!.context);
     await expect(cache.decryptDataKey(k!.wrapped, k!.keyId, contextFor('p/other', 1))).rejects.toThrow();
-    expect(inner.decrypted).toBe(2);
+    expect(inner.calls.decryptDataKey).toBe(2);
   });
 
   it('100 concurrent misses for one wrapped key make 1 call', async () => {
@@ -106,7 +107,7 @@ describe('data-key cache', () => {
     const results = await Promise.all(
       Array.from({ length: 100 }, () => cache.decryptDataKey(k!.wrapped, k!.keyId, k!.context)),
     );
-    expect(inner.decrypted).toBe(1);
+    expect(inner.calls.decryptDataKey).toBe(1);
     for (const r of results) expect(r).toEqual(k!.plaintext);
     // Each waiter got its own buffer: zeroing one does not affect the others.
     results[0]!.fill(0);
@@ -114,31 +115,17 @@ describe('data-key cache', () => {
   });
 
   it('a failed call rejects all its waiters and is not cached', async () => {
-    const inner = new CountingKeyProvider();
-    let fail = true;
-    let calls = 0;
-    const flaky: KeyProvider = {
-      currentKeyId: () => inner.currentKeyId(),
-      generateDataKey: (c) => inner.generateDataKey(c),
-      rewrapDataKey: (w, id, c) => inner.rewrapDataKey(w, id, c),
-      async decryptDataKey(w: Buffer, id: string, c: EncryptionContext) {
-        calls += 1;
-        await new Promise((r) => setTimeout(r, 5));
-        if (fail) throw new DependencyError('kms', 'throttled');
-        return inner.decryptDataKey(w, id, c);
-      },
-    };
-    const cache = new CachingKeyProvider(flaky, settings, new FakeClock());
+    const inner = new CountingKeyProvider().failNext('decryptDataKey', new DependencyError('kms', 'throttled'));
+    const cache = new CachingKeyProvider(inner, settings, new FakeClock());
     const [k] = await wrappedKeys(inner, 1);
     const outcomes = await Promise.allSettled(
       Array.from({ length: 10 }, () => cache.decryptDataKey(k!.wrapped, k!.keyId, k!.context)),
     );
     expect(outcomes.every((o) => o.status === 'rejected' && o.reason instanceof DependencyError)).toBe(true);
-    expect(calls).toBe(1);
+    expect(inner.calls.decryptDataKey).toBe(1);
     expect(cache.size).toBe(0);
-    fail = false;
     await expect(cache.decryptDataKey(k!.wrapped, k!.keyId, k!.context)).resolves.toEqual(k!.plaintext);
-    expect(calls).toBe(2);
+    expect(inner.calls.decryptDataKey).toBe(2);
   });
 
   it('with the cache off every read makes 1 Decrypt', async () => {
@@ -146,7 +133,7 @@ describe('data-key cache', () => {
     const t = coreVault({ keys: new CachingKeyProvider(inner, { ...settings, maxAgeSeconds: 0 }, new FakeClock()) });
     await t.vault.put(t.admin, 'hot/secret', { value: 'v' });
     for (let i = 0; i < 20; i++) await t.vault.get(t.admin, 'hot/secret');
-    expect(inner.decrypted).toBe(20);
+    expect(inner.calls.decryptDataKey).toBe(20);
   });
 
   it('with the cache on, 1,000 sequential hot reads make 1 Decrypt and writes still get a fresh data key each', async () => {
@@ -154,9 +141,9 @@ describe('data-key cache', () => {
     const t = coreVault({ keys: new CachingKeyProvider(inner, settings, new FakeClock()) });
     await t.vault.put(t.admin, 'hot/secret', { value: 'v' });
     for (let i = 0; i < 1000; i++) await t.vault.get(t.admin, 'hot/secret');
-    expect(inner.decrypted).toBe(1);
+    expect(inner.calls.decryptDataKey).toBe(1);
     for (let i = 0; i < 5; i++) await t.vault.put(t.admin, 'hot/secret', { value: `v${i}` });
-    expect(inner.generated).toBe(6);
+    expect(inner.calls.generateDataKey).toBe(6);
   });
 
   it('the cache never weakens the envelope: a tampered ciphertext still fails with a hot key', async () => {

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { contextFor, decryptWithKey, encodeContext, FORMAT_ID, open, seal } from '../../src/core/envelope';
 import { IntegrityError } from '../../src/core/errors';
-import type { DataKey, EncryptionContext, Envelope, KeyProvider } from '../../src/core/ports';
-import { CountingKeyProvider } from '../support/fakes';
+import type { Envelope, KeyProvider } from '../../src/core/ports';
+import { CountingKeyProvider } from '../support/counting-key-provider';
 
 interface WycheproofTest {
   tcId: number;
@@ -80,25 +80,14 @@ describe('envelope', () => {
   });
 
   it('zeroes the plaintext data key after sealing and opening', async () => {
-    const handedOut: Buffer[] = [];
-    const spy: KeyProvider = {
-      currentKeyId: () => keys.currentKeyId(),
-      rewrapDataKey: (...a) => keys.rewrapDataKey(...a),
-      async generateDataKey(c: EncryptionContext): Promise<DataKey> {
-        const dk = await keys.generateDataKey(c);
-        handedOut.push(dk.plaintext);
-        return dk;
-      },
-      async decryptDataKey(w: Buffer, k: string, c: EncryptionContext) {
-        const key = await keys.decryptDataKey(w, k, c);
-        handedOut.push(key);
-        return key;
-      },
-    };
-    const envelope = await seal(spy, Buffer.from('"v"'), ctx);
-    await open(spy, envelope, ctx);
-    expect(handedOut).toHaveLength(2);
-    for (const key of handedOut) expect(key.equals(Buffer.alloc(32))).toBe(true);
+    const watched = new CountingKeyProvider(keys, { keepKeys: true });
+    const envelope = await seal(watched, Buffer.from('"v"'), ctx);
+    await open(watched, envelope, ctx);
+    expect(watched.handedOut).toHaveLength(2);
+    for (const { buffer, bytes } of watched.handedOut) {
+      expect(bytes.equals(Buffer.alloc(32))).toBe(false);
+      expect(buffer.equals(Buffer.alloc(32))).toBe(true);
+    }
   });
 
   describe('tamper: every single-bit flip is rejected with IntegrityError and releases no plaintext', () => {
@@ -151,7 +140,6 @@ describe('envelope', () => {
   it('moved ciphertext: GCM alone rejects another context even when the key unwraps', async () => {
     // A key provider that ignores context (as a compromised one might): the AAD still binds.
     const careless: KeyProvider = {
-      ...keys,
       currentKeyId: () => keys.currentKeyId(),
       generateDataKey: (c) => keys.generateDataKey(c),
       rewrapDataKey: keys.rewrapDataKey.bind(keys),
@@ -163,20 +151,10 @@ describe('envelope', () => {
   });
 
   it('10,000 seals of one value give 10,000 distinct data keys and IVs', async () => {
-    const dataKeys = new Set<string>();
+    const watched = new CountingKeyProvider(keys, { keepKeys: true });
     const ivs = new Set<string>();
-    const spy: KeyProvider = {
-      currentKeyId: () => keys.currentKeyId(),
-      rewrapDataKey: (...a) => keys.rewrapDataKey(...a),
-      decryptDataKey: (...a) => keys.decryptDataKey(...a),
-      async generateDataKey(c) {
-        const dk = await keys.generateDataKey(c);
-        dataKeys.add(dk.plaintext.toString('hex'));
-        return dk;
-      },
-    };
-    for (let i = 0; i < 10_000; i++) ivs.add((await seal(spy, Buffer.from('"same"'), ctx)).iv.toString('hex'));
-    expect(dataKeys.size).toBe(10_000);
+    for (let i = 0; i < 10_000; i++) ivs.add((await seal(watched, Buffer.from('"same"'), ctx)).iv.toString('hex'));
+    expect(new Set(watched.handedOut.map(({ bytes }) => bytes.toString('hex'))).size).toBe(10_000);
     expect(ivs.size).toBe(10_000);
   });
 });

@@ -1,7 +1,8 @@
 import { parsePolicy } from '../../src/core/policy';
 import type { Caller } from '../../src/core/vault';
+import { CountingKeyProvider } from '../support/counting-key-provider';
 import { flipBit, peekCursor } from '../support/cursors';
-import { ADMIN, CountingKeyProvider, FakeClock } from '../support/fakes';
+import { ADMIN, FakeClock } from '../support/fakes';
 import { MemorySecretStore } from '../support/memory-store';
 import { coreVault } from '../support/vault';
 
@@ -86,7 +87,7 @@ describe('listing cursors', () => {
       const t = await crowdedStore();
       const first = await t.vault.list(tenantA, { prefix: '', limit: 5 });
       expect(first.cursor).toBeDefined();
-      const before = { reads: t.store.reads, decrypts: t.keys.decrypted };
+      const before = { reads: t.store.reads, decrypts: t.keys.calls.decryptDataKey };
       const refused = async (
         caller: Caller,
         query: { prefix: string; limit: number; rotationDue?: boolean; cursor: string },
@@ -144,7 +145,7 @@ describe('listing cursors', () => {
     const first = await t.vault.list(tenantA, { prefix: '', limit: 5 });
     // Another instance: same store and key provider, its own cursor key in memory.
     const other = coreVault({ store: t.store, keys: t.keys, clock: t.clock, policy });
-    const decryptsBefore = t.keys.decrypted;
+    const decryptsBefore = t.keys.calls.decryptDataKey;
     const second = await other.vault.list(tenantA, { prefix: '', limit: 5, cursor: first.cursor! });
     expect(second.items.map((i) => i.path)).toEqual([
       'team-a/cust-0125/api-key',
@@ -154,9 +155,9 @@ describe('listing cursors', () => {
       'team-a/cust-0225/api-key',
     ]);
     // One unwrap of the first instance's cursor key; its own cursors then cost nothing.
-    expect(t.keys.decrypted - decryptsBefore).toBe(1);
+    expect(t.keys.calls.decryptDataKey - decryptsBefore).toBe(1);
     await other.vault.list(tenantA, { prefix: '', limit: 5, cursor: second.cursor! });
-    expect(t.keys.decrypted - decryptsBefore).toBe(1);
+    expect(t.keys.calls.decryptDataKey - decryptsBefore).toBe(1);
   });
 
   it('a caller with an exact-path rule lists that secret alone, even when siblings share its prefix', async () => {

@@ -1,6 +1,7 @@
 import { parsePolicy } from '../../src/core/policy';
 import type { Caller } from '../../src/core/vault';
-import { ADMIN, type CountingKeyProvider } from '../support/fakes';
+import type { CountingKeyProvider } from '../support/counting-key-provider';
+import { ADMIN } from '../support/fakes';
 import { coreVault } from '../support/vault';
 
 const WRITER = 'arn:aws:iam::111122223333:role/user-api';
@@ -49,10 +50,10 @@ describe('retention cannot be used to destroy recent history', () => {
     const t = coreVault({ policy, maxVersions: 3, versionCeiling: 5 });
     for (let i = 1; i <= 5; i++) await t.vault.put(writer, PATH, { value: `v${i}` });
     const keys = t.keys as CountingKeyProvider;
-    const before = { rev: t.store.heads.get(PATH)!.rev, writes: t.store.writes, generated: keys.generated };
+    const before = { rev: t.store.heads.get(PATH)!.rev, writes: t.store.writes, generated: keys.calls.generateDataKey };
     await expect(t.vault.put(writer, PATH, { value: 'v6' })).rejects.toMatchObject({ code: 'too_many_versions' });
     expect(t.store.writes).toBe(before.writes);
-    expect(keys.generated).toBe(before.generated);
+    expect(keys.calls.generateDataKey).toBe(before.generated);
     expect(t.store.heads.get(PATH)!.rev).toBe(before.rev);
   });
 
