@@ -61,7 +61,9 @@ function part(name: string, max: number) {
 /**
  * The value schema of an exchange key: `apiKey`, `secretKey`, and `passphrase` exactly where
  * the exchange issues one; nothing else. A strict object, so a stray field (a second secret,
- * a typo) is refused instead of being sealed away unseen.
+ * a typo) is refused instead of being sealed away unseen. Issue paths and messages never hold
+ * input; an `unrecognized_keys` issue's `keys` array does (the stray field names), so format
+ * issues by path and message only, as `parseExchangeCredential` does.
  */
 export function exchangeCredentialSchema(exchange: Exchange) {
   const format = FORMATS[exchange];
