@@ -74,12 +74,12 @@ export class IntegrityError extends VaultError {
 }
 
 /**
- * A dependency (KMS, DynamoDB) failed, throttled or timed out. `detail` is for the log line
- * only (for example "kms key disabled"); callers see a generic message.
+ * A dependency (KMS, DynamoDB, an exchange's API) failed, throttled or timed out. `detail` is
+ * for the log line only (for example "kms key disabled"); callers see a generic message.
  */
 export class DependencyError extends VaultError {
   constructor(
-    readonly dependency: 'kms' | 'dynamodb' | 'keys',
+    readonly dependency: 'kms' | 'dynamodb' | 'keys' | 'exchange',
     readonly detail: string,
     options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
@@ -116,5 +116,55 @@ export class TooManyVersionsError extends VaultError {
       'too_many_versions',
       `the secret holds ${ceiling} versions, the most allowed, and none is old enough for retention to drop; destroy old versions or retry later`,
     );
+  }
+}
+
+/**
+ * The exchange refused the submitted credential itself: unknown key, wrong signature (so a
+ * wrong secret), wrong passphrase, an expired key, or a key not allowed to read its own
+ * permissions. `exchangeCode` is the exchange's own error code (a short token, never its
+ * message, which can quote request data), safe to return to the caller as a detail.
+ */
+export class ExchangeKeyInvalidError extends VaultError {
+  constructor(
+    readonly exchange: string,
+    readonly exchangeCode: string,
+    readonly reason: 'unknown_key' | 'signature' | 'passphrase' | 'expired' | 'permission' | 'format' | 'account',
+  ) {
+    super(
+      'exchange_key_invalid',
+      `${exchange} rejected the credential (${reason.replace('_', ' ')}, code ${exchangeCode})`,
+    );
+  }
+}
+
+/**
+ * The exchange refused the call because it came from an address the key is not bound to. The
+ * vault calls from its egress address, so the key must whitelist that address. `ambiguous` is
+ * set when the exchange uses one code for this and for an invalid key (Binance -2015), so the
+ * message cannot claim which of the two it was.
+ */
+export class ExchangeIpNotWhitelistedError extends VaultError {
+  constructor(
+    readonly exchange: string,
+    readonly exchangeCode: string,
+    readonly ambiguous = false,
+  ) {
+    super(
+      'exchange_ip_not_whitelisted',
+      ambiguous
+        ? `${exchange} answered ${exchangeCode}, which it uses both for an invalid API key and for a call from an address outside the key's IP whitelist: check the key, and that it allows the vault's egress address`
+        : `${exchange} refused the call from the vault's address: the key's IP whitelist must allow the vault's egress address`,
+    );
+  }
+}
+
+/** The credential works but its permissions break the deployment's rules (for example it can withdraw). */
+export class ExchangeKeyRejectedError extends VaultError {
+  constructor(
+    readonly exchange: string,
+    readonly reasons: readonly string[],
+  ) {
+    super('exchange_key_rejected', `the ${exchange} key is refused: ${reasons.join(', ')}`);
   }
 }
