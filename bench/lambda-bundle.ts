@@ -66,6 +66,7 @@ export function benchBundleEnv(): NodeJS.ProcessEnv {
     AWS_SECRET_ACCESS_KEY: 'bench',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     VAULT_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555',
+    VAULT_KMS_MAC_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/22222222-2222-3333-4444-555555555555',
     VAULT_TABLE_NAME: 'kms-vault-bench',
     VAULT_POLICY: JSON.stringify({
       rules: [

@@ -30,6 +30,11 @@ const schema = z.object({
   /** KMS key id, ARN or alias for new data keys. With VAULT_TABLE_NAME, selects AWS mode. */
   VAULT_KMS_KEY_ID: z.string().min(1).optional(),
   /**
+   * KMS HMAC key (HMAC_256) for keyed MACs: the exchange-key duplicate index and audit
+   * checkpoints. Required in AWS mode and on Lambda; embedded mode keeps mac.key in the data dir.
+   */
+  VAULT_KMS_MAC_KEY_ID: z.string().min(1).optional(),
+  /**
    * ARNs of keys that wrapped data keys before the current one (after moving the alias to a new
    * key): the vault decrypts and rewraps only under these and the current key. Comma-separated.
    */
@@ -102,6 +107,8 @@ interface KmsConfig {
   kmsKeyId: string;
   /** Key ARNs older versions may still be wrapped under; no other key is ever used. */
   previousKmsKeyIds: string[];
+  /** The HMAC key keyed MACs are made under. */
+  macKeyId: string;
 }
 
 /** A long-running HTTP server that verifies SigV4 itself against a credentials file. */
@@ -228,7 +235,13 @@ export function loadConfig(
       maxUses: e.VAULT_KEY_CACHE_MAX_USES,
     },
   };
-  const kms = kmsKeyId ? { kmsKeyId, previousKmsKeyIds: e.VAULT_KMS_PREVIOUS_KEY_IDS } : undefined;
+  const macKeyId = e.VAULT_KMS_MAC_KEY_ID;
+  if (kmsKeyId && !macKeyId)
+    throw new ConfigError('VAULT_KMS_MAC_KEY_ID is required with VAULT_KMS_KEY_ID (AWS mode and Lambda)');
+  if (!kmsKeyId && macKeyId)
+    throw new ConfigError('VAULT_KMS_MAC_KEY_ID is for AWS mode (embedded mode keeps mac.key in the data dir)');
+  const kms =
+    kmsKeyId && macKeyId ? { kmsKeyId, previousKmsKeyIds: e.VAULT_KMS_PREVIOUS_KEY_IDS, macKeyId } : undefined;
   if (onLambda && kms) return { ...common, ...kms, mode: 'lambda' };
   const server: ServerConfig = {
     host: e.VAULT_HOST,

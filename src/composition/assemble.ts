@@ -2,7 +2,7 @@ import { logAuditSink } from '../adapters/log/audit-log-sink';
 import type { Logger } from '../adapters/log/logger';
 import { CachingKeyProvider, type DataKeyCacheSettings } from '../core/data-key-cache';
 import type { Policy } from '../core/policy';
-import type { AuditSink, Clock, KeyProvider, SecretStore } from '../core/ports';
+import type { AuditSink, Clock, KeyProvider, MacProvider, SecretStore } from '../core/ports';
 import { Vault, type VaultSettings } from '../core/vault';
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -36,6 +36,8 @@ export function assembleVault(
 /** The adapters one mode provides. */
 export interface Adapters {
   keys: KeyProvider;
+  /** Keyed MACs under a vault-only key (blind index, audit checkpoints). */
+  macs: MacProvider;
   store: SecretStore;
   /** One line for banners and CLI headers: which mode, which table, which key. */
   describe: string;

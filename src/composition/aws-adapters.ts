@@ -3,6 +3,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDbSecretStore } from '../adapters/dynamodb/dynamodb-secret-store';
 import { dynamoClientConfig } from '../adapters/dynamodb/table';
 import { KmsKeyProvider, kmsClientConfig } from '../adapters/kms/kms-key-provider';
+import { KmsMacProvider } from '../adapters/kms/kms-mac-provider';
 import type { AwsConfig, LambdaConfig } from '../config';
 import type { Adapters } from './assemble';
 
@@ -15,6 +16,7 @@ export function awsAdapters(config: AwsConfig | LambdaConfig): Adapters {
   const dynamo = new DynamoDBClient(dynamoClientConfig(config.region));
   return {
     keys: new KmsKeyProvider({ keyId: config.kmsKeyId, previousKeyIds: config.previousKmsKeyIds, client: kms }),
+    macs: new KmsMacProvider(config.macKeyId, kms),
     store: new DynamoDbSecretStore({ client: dynamo, tableName: config.tableName }),
     describe: `${config.mode === 'lambda' ? 'Lambda' : 'AWS'} mode, table ${config.tableName}, KMS key ${config.kmsKeyId} (${config.region})`,
     close: async () => {

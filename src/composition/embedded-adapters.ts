@@ -5,6 +5,7 @@ import { type EmbeddedDynamo, startDynalite } from '../adapters/dynamodb/embedde
 import { ensureTable } from '../adapters/dynamodb/table';
 import { ensurePrivateDir } from '../adapters/local-files/private-files';
 import { LocalKeyProvider } from '../adapters/local-keys/local-key-provider';
+import { LocalMacProvider } from '../adapters/local-keys/local-mac-provider';
 import type { EmbeddedConfig } from '../config';
 import type { Adapters } from './assemble';
 
@@ -42,6 +43,7 @@ export async function embeddedAdapters(config: EmbeddedConfig): Promise<Adapters
   }
   return {
     keys,
+    macs: LocalMacProvider.fromDirectory(config.dataDir),
     store: new DynamoDbSecretStore({ client: dynamo.client, tableName: config.tableName }),
     describe: `embedded mode, data in ${config.dataDir}/`,
     close: dynamo.close,

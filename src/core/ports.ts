@@ -162,3 +162,16 @@ export interface AuditEvent {
 export interface Clock {
   now(): Date;
 }
+
+/**
+ * Keyed MACs under a key only the vault can use: a KMS HMAC key (GenerateMac) in AWS, a local
+ * 0600 key file in embedded mode. A stolen table holding such MACs cannot be tested against a
+ * guess without the key.
+ */
+export interface MacProvider {
+  /**
+   * HMAC-SHA-256 of `message` under the vault's MAC key. `purpose` separates uses (a blind
+   * index, an audit checkpoint), so a MAC made for one can never stand for the other.
+   */
+  mac(purpose: string, message: Buffer): Promise<Buffer>;
+}

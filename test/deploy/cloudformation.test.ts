@@ -199,6 +199,7 @@ function covers(patterns: string | string[] | undefined, action: string): boolea
 // Symbols for the resolved names.
 const TABLE_ARN = 'getatt(VaultTable.Arn)';
 const KEY_ARN = 'getatt(VaultKey.Arn)';
+const MAC_KEY_ARN = 'getatt(VaultMacKey.Arn)';
 const FUNCTION_ROLE = 'IamRoleLambdaExecution';
 const VAULT_ROLE_ARN = `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/ref(${FUNCTION_ROLE})`;
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a JS template
@@ -327,7 +328,7 @@ describe('npm run package', () => {
     expect(resourcesOfType('AWS::ApiGateway::Authorizer')).toEqual([]);
   });
 
-  it('lets the function role touch only the table, its two indexes, the key and its own logs', () => {
+  it('lets the function role touch only the table, its two indexes, the two keys and its own logs', () => {
     const statements = functionRoleStatements();
     const tableResources = [TABLE_ARN, `${TABLE_ARN}/index/${PATH_INDEX}`, `${TABLE_ARN}/index/${ROTATION_INDEX}`];
     const logGroup = `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/kms-vault-${STAGE}`;
@@ -339,6 +340,11 @@ describe('npm run package', () => {
       kms: {
         actions: ['GenerateDataKey', 'Decrypt', 'ReEncryptFrom', 'ReEncryptTo', 'DescribeKey'],
         resources: (r) => r === KEY_ARN,
+      },
+      // The HMAC key only makes and checks MACs; the data key never does.
+      kmsMac: {
+        actions: ['GenerateMac', 'VerifyMac'],
+        resources: (r) => r === MAC_KEY_ARN,
       },
       logs: {
         actions: ['CreateLogGroup', 'CreateLogStream', 'PutLogEvents', 'TagResource'],
@@ -358,7 +364,8 @@ describe('npm run package', () => {
         expect(r).not.toMatch(/^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*$/);
       }
       for (const action of list(statement.Action)) {
-        const [service, name] = action.split(':') as [string, string];
+        const [prefix, name] = action.split(':') as [string, string];
+        const service = prefix === 'kms' && name.endsWith('Mac') ? 'kmsMac' : prefix;
         expect(allowed[service]?.actions).toContain(name);
         seen.add(action);
         for (const r of resources)
@@ -380,6 +387,7 @@ describe('npm run package', () => {
       'kms:ReEncryptFrom',
       'kms:ReEncryptTo',
       'kms:DescribeKey',
+      'kms:GenerateMac',
     ]) {
       expect(seen).toContain(action);
     }
@@ -389,8 +397,9 @@ describe('npm run package', () => {
   });
 
   it('puts the encryption-context condition on every crypto grant to the role', () => {
+    // GenerateMac and VerifyMac take no context: they are only granted on the HMAC key (above).
     const crypto = functionRoleStatements().filter((s) =>
-      list(s.Action).some((a) => a.startsWith('kms:') && a !== 'kms:DescribeKey'),
+      list(s.Action).some((a) => a.startsWith('kms:') && a !== 'kms:DescribeKey' && !a.endsWith('Mac')),
     );
     expect(crypto.length).toBeGreaterThan(0);
     for (const statement of crypto) {

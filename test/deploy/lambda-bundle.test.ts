@@ -297,6 +297,7 @@ beforeAll(async () => {
       AWS_ENDPOINT_URL_KMS: kmsServer.endpoint,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       VAULT_KMS_KEY_ID: keyArn,
+      VAULT_KMS_MAC_KEY_ID: kms.createKey(),
       VAULT_TABLE_NAME: tableName,
       VAULT_POLICY: JSON.stringify(VAULT_POLICY),
       // No cached data keys: every read goes to (fake) KMS Decrypt with its context.

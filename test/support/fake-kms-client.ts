@@ -2,6 +2,7 @@ import {
   DecryptCommand,
   DescribeKeyCommand,
   GenerateDataKeyCommand,
+  GenerateMacCommand,
   KMSClient,
   ReEncryptCommand,
 } from '@aws-sdk/client-kms';
@@ -36,5 +37,6 @@ export function mockKmsClient(kms: FakeKms): FakeKmsClient {
   mock.on(DecryptCommand).callsFake(answer('Decrypt'));
   mock.on(ReEncryptCommand).callsFake(answer('ReEncrypt'));
   mock.on(DescribeKeyCommand).callsFake(answer('DescribeKey'));
+  mock.on(GenerateMacCommand).callsFake(answer('GenerateMac'));
   return { client, mock, restore: () => mock.restore() };
 }

@@ -9,7 +9,7 @@ export interface FakeKmsServer {
   close(): Promise<void>;
 }
 
-const BLOB_FIELDS = new Set(['CiphertextBlob', 'Plaintext']);
+const BLOB_FIELDS = new Set(['CiphertextBlob', 'Plaintext', 'Message', 'Mac']);
 
 /** JSON 1.1 in: blobs arrive base64-encoded. */
 function fromWire(body: Record<string, unknown>): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomUUID } from 'node:crypto';
 
 /**
  * The key core of a KMS stand-in: keys by ARN, aliases, disabled keys, and data keys sealed to
@@ -12,7 +12,7 @@ import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:
  * points at now.
  */
 
-export type KmsOperation = 'GenerateDataKey' | 'Decrypt' | 'ReEncrypt' | 'DescribeKey';
+export type KmsOperation = 'GenerateDataKey' | 'Decrypt' | 'ReEncrypt' | 'DescribeKey' | 'GenerateMac';
 type Context = Record<string, string>;
 
 /** A refusal as the SDK surfaces one: the exception name, a fault side and an HTTP status. */
@@ -155,6 +155,8 @@ export class FakeKms {
           return this.reEncrypt(input);
         case 'DescribeKey':
           return this.describeKey(input);
+        case 'GenerateMac':
+          return this.generateMac(input);
         default:
           throw new KmsError('UnknownOperationException', `operation ${operation} is not faked`);
       }
@@ -162,6 +164,19 @@ export class FakeKms {
       call.error = (error as Error).name;
       throw error;
     }
+  }
+
+  /** HMAC-SHA-256 under the key's own secret; any fake key can serve as an HMAC key. */
+  private generateMac(input: Record<string, unknown>): Record<string, unknown> {
+    const key = this.usable(this.resolve(input.KeyId));
+    if (input.MacAlgorithm !== 'HMAC_SHA_256') throw new KmsError('ValidationException', 'MacAlgorithm HMAC_SHA_256');
+    const message = asBlob(input.Message);
+    if (message.length > 4096) throw new KmsError('ValidationException', 'Message is at most 4096 bytes');
+    return {
+      KeyId: key.arn,
+      MacAlgorithm: 'HMAC_SHA_256',
+      Mac: createHmac('sha256', key.master).update(message).digest(),
+    };
   }
 
   private generateDataKey(input: Record<string, unknown>): Record<string, unknown> {

@@ -24,11 +24,15 @@ describe('config', () => {
     [{ VAULT_HOST: '0.0.0.0' }, /not loopback/],
     [{ VAULT_MAX_VERSION: '3' }, /unknown settings: VAULT_MAX_VERSION/],
     [{ AWS_LAMBDA_FUNCTION_NAME: 'f' }, /VAULT_KMS_KEY_ID and VAULT_TABLE_NAME are required/],
-    [{ AWS_LAMBDA_FUNCTION_NAME: 'f', VAULT_KMS_KEY_ID: 'k', VAULT_TABLE_NAME: 'tbl' }, /VAULT_POLICY/],
+    [
+      { AWS_LAMBDA_FUNCTION_NAME: 'f', VAULT_KMS_KEY_ID: 'k', VAULT_KMS_MAC_KEY_ID: 'm', VAULT_TABLE_NAME: 'tbl' },
+      /VAULT_POLICY/,
+    ],
     [
       {
         AWS_LAMBDA_FUNCTION_NAME: 'f',
         VAULT_KMS_KEY_ID: 'k',
+        VAULT_KMS_MAC_KEY_ID: 'm',
         VAULT_TABLE_NAME: 'tbl',
         VAULT_POLICY: '{"rules":[]}',
         VAULT_CREDENTIALS_FILE: '/x',
@@ -46,6 +50,7 @@ describe('config', () => {
     expect(
       loadConfig({
         VAULT_KMS_KEY_ID: 'alias/vault',
+        VAULT_KMS_MAC_KEY_ID: 'alias/vault-mac',
         VAULT_TABLE_NAME: 'kms-vault-prod',
         AWS_REGION: 'eu-west-1',
         VAULT_POLICY: '{"rules":[]}',
@@ -67,7 +72,11 @@ describe('config', () => {
   });
 });
 
-const AWS = { VAULT_KMS_KEY_ID: 'alias/vault', VAULT_TABLE_NAME: 'kms-vault-prod' };
+const AWS = {
+  VAULT_KMS_KEY_ID: 'alias/vault',
+  VAULT_KMS_MAC_KEY_ID: 'alias/vault-mac',
+  VAULT_TABLE_NAME: 'kms-vault-prod',
+};
 const POLICY = { VAULT_POLICY: '{"rules":[]}' };
 const OLD_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-0000-4000-8000-000000000001';
 
@@ -102,5 +111,12 @@ describe('settings added by the hardening', () => {
       loadConfig({ VAULT_OPERATOR_PRINCIPAL: 'arn:aws:sts::123456789012:assumed-role/ops/alice' }).operatorPrincipal,
     ).toBe('arn:aws:iam::123456789012:role/ops');
     expect(() => loadConfig({ VAULT_OPERATOR_PRINCIPAL: 'alice' })).toThrow(/VAULT_OPERATOR_PRINCIPAL/);
+  });
+
+  it('AWS mode needs a KMS HMAC key for keyed MACs; embedded mode keeps its own', () => {
+    const { VAULT_KMS_MAC_KEY_ID: _mac, ...withoutMac } = AWS;
+    expect(() => loadConfig({ ...withoutMac, ...POLICY })).toThrow(/VAULT_KMS_MAC_KEY_ID is required/);
+    expect(loadConfig({ ...AWS, ...POLICY })).toMatchObject({ macKeyId: 'alias/vault-mac' });
+    expect(() => loadConfig({ VAULT_KMS_MAC_KEY_ID: 'alias/x' })).toThrow(/VAULT_KMS_MAC_KEY_ID is for AWS mode/);
   });
 });
