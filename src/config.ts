@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { parseExchangeBaseUrl } from './adapters/exchanges/base-url';
 import type { DataKeyCacheSettings } from './core/data-key-cache';
+import { type CheckPolicy, EXCHANGES, type Exchange, parseCheckPolicy } from './core/exchange-keys';
 import { adminPolicy, type Policy, parsePolicy } from './core/policy';
 import { normalisePrincipal } from './core/principal';
 import type { VaultSettings } from './core/vault';
@@ -16,6 +18,9 @@ const int = (min: number, max: number, fallback: number) => z.coerce.number().in
  * error (a typo must not silently fall back to a default). There is no setting that turns
  * encryption or authentication off.
  */
+/** `VAULT_EXCHANGE_URL_BINANCE` and so on. */
+export const exchangeUrlSetting = (exchange: Exchange) => `VAULT_EXCHANGE_URL_${exchange.toUpperCase()}`;
+
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
 
 const schema = z.object({
@@ -85,12 +90,37 @@ const schema = z.object({
   VAULT_CREDENTIALS_FILE: z.string().min(1).optional(),
   /** The principal `npm run rewrap` acts as (its policy needs admin on the paths it walks). */
   VAULT_OPERATOR_PRINCIPAL: z.string().min(1).default(LOCAL_ADMIN),
+  /**
+   * `required`: every exchange key is checked live with its exchange at ingest, and refused when
+   * it can withdraw (or fails the rules below). `off`: stored unchecked (check: null).
+   * Default: required in AWS mode and on Lambda, off in embedded mode.
+   */
+  VAULT_EXCHANGE_CHECK: z.enum(['required', 'off']).optional(),
+  /** Capabilities a key must have: comma list of trade, derivatives, ip; or none (default derivatives). */
+  VAULT_EXCHANGE_REQUIRE: z.string().optional(),
+  /** Capabilities refused besides withdraw (always refused): transfer (default none). */
+  VAULT_EXCHANGE_REFUSE: z.string().optional(),
+  /** Flags whose unknown answer is tolerated, everywhere (withdraw) or per exchange (gate:withdraw). */
+  VAULT_EXCHANGE_ALLOW_UNKNOWN: z.string().optional(),
+  /** Budget for one exchange call, connect to last byte (ms). */
+  VAULT_EXCHANGE_TIMEOUT_MS: int(500, 20_000, 5000),
+  ...Object.fromEntries(EXCHANGES.map((exchange) => [exchangeUrlSetting(exchange), z.string().min(1).optional()])),
   /** Set by the Lambda runtime. */
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });
 
+/** Exchange keys: how they are checked and where the vault calls. */
+export interface ExchangeConfig {
+  check: 'required' | 'off';
+  policy: CheckPolicy;
+  /** Base URL per exchange when not its public API host (VAULT_EXCHANGE_URL_<EXCHANGE>). */
+  baseUrls: Partial<Record<Exchange, string>>;
+  timeoutMs: number;
+}
+
 /** Settings every mode shares. */
 interface CommonConfig {
+  exchanges: ExchangeConfig;
   region: string;
   tableName: string;
   /** Who may do what: VAULT_POLICY(_FILE), or in embedded mode the local admin's everything. */
@@ -216,7 +246,34 @@ export function loadConfig(
     throw new ConfigError('VAULT_OPERATOR_PRINCIPAL must be an IAM role, user or assumed-role ARN');
   }
   const region = e.AWS_REGION ?? 'us-east-1';
+  let checkPolicy: CheckPolicy;
+  try {
+    checkPolicy = parseCheckPolicy({
+      require: e.VAULT_EXCHANGE_REQUIRE,
+      refuse: e.VAULT_EXCHANGE_REFUSE,
+      allowUnknown: e.VAULT_EXCHANGE_ALLOW_UNKNOWN,
+    });
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const baseUrls: Partial<Record<Exchange, string>> = {};
+  for (const exchange of EXCHANGES) {
+    const raw = (e as Record<string, unknown>)[exchangeUrlSetting(exchange)];
+    if (typeof raw !== 'string') continue;
+    try {
+      baseUrls[exchange] = parseExchangeBaseUrl(exchangeUrlSetting(exchange), raw);
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+  }
   const common: CommonConfig = {
+    exchanges: {
+      // Embedded mode is for laptops and demos, often without network; AWS mode checks by default.
+      check: e.VAULT_EXCHANGE_CHECK ?? (kmsKeyId ? 'required' : 'off'),
+      policy: checkPolicy,
+      baseUrls,
+      timeoutMs: e.VAULT_EXCHANGE_TIMEOUT_MS,
+    },
     region,
     tableName: e.VAULT_TABLE_NAME ?? 'kms-vault',
     // Without a policy a server gives its generated local admin everything (embedded mode's default).

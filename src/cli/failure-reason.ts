@@ -1,3 +1,4 @@
+import { StoreInUseError } from '../adapters/dynamodb/store-lock';
 import { DependencyError, VaultError } from '../core/errors';
 
 /** A safe, stable reason for a failure: the error code (and which dependency), never its message. */
@@ -14,4 +15,12 @@ export function failureReason(error: unknown): string {
 function safeName(error: unknown): string | undefined {
   const name = (error as { name?: unknown } | undefined)?.name;
   return typeof name === 'string' && /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(name) ? name : undefined;
+}
+
+/** One line for a CLI that could not start: config, lock and key-service errors carry no secret. */
+export function startupFailure(error: Error): string {
+  // Start-up errors (config, lock, key service) carry no secret; DependencyError's detail is its log line.
+  if (error instanceof StoreInUseError || error.name === 'ConfigError') return error.message;
+  if (error instanceof DependencyError) return `${failureReason(error)}: ${error.detail}`;
+  return `${failureReason(error)}: ${error.message}`;
 }

@@ -1,6 +1,9 @@
+import { HttpExchangeChecker } from '../adapters/exchanges/http-exchange-checker';
 import { logAuditSink } from '../adapters/log/audit-log-sink';
 import type { Logger } from '../adapters/log/logger';
+import type { ExchangeConfig } from '../config';
 import { CachingKeyProvider, type DataKeyCacheSettings } from '../core/data-key-cache';
+import type { ExchangeKeyDeps } from '../core/exchange-key-intake';
 import type { Policy } from '../core/policy';
 import type { AuditSink, Clock, KeyProvider, MacProvider, SecretStore } from '../core/ports';
 import { Vault, type VaultSettings } from '../core/vault';
@@ -10,6 +13,7 @@ export const systemClock: Clock = { now: () => new Date() };
 export interface VaultParts {
   keys: KeyProvider;
   store: SecretStore;
+  exchanges?: ExchangeKeyDeps;
   policy: Policy;
   audit: AuditSink;
   clock?: Clock;
@@ -25,6 +29,7 @@ export function assembleVault(
   const vault = new Vault({
     keys,
     store: parts.store,
+    ...(parts.exchanges && { exchanges: parts.exchanges }),
     policy: parts.policy,
     audit: parts.audit,
     clock,
@@ -59,13 +64,18 @@ export interface ComposeOptions {
 
 /** The vault over a mode's adapters, with the config's policy and settings. */
 export function composeFrom(
-  config: { policy: Policy; vault: VaultSettings; keyCache: DataKeyCacheSettings },
+  config: { policy: Policy; vault: VaultSettings; keyCache: DataKeyCacheSettings; exchanges: ExchangeConfig },
   adapters: Adapters,
   options: ComposeOptions,
 ): Composition {
   const { vault, keys } = assembleVault(config, {
     keys: adapters.keys,
     store: adapters.store,
+    exchanges: {
+      checker: new HttpExchangeChecker({ baseUrls: config.exchanges.baseUrls, timeoutMs: config.exchanges.timeoutMs }),
+      macs: adapters.macs,
+      settings: { check: config.exchanges.check, policy: config.exchanges.policy },
+    },
     policy: config.policy,
     audit: logAuditSink(options.logger),
     ...(options.clock && { clock: options.clock }),

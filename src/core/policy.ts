@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { pathProblem } from './paths';
 import { normalisePrincipal } from './principal';
 
-export const ACTIONS = ['read', 'write', 'describe', 'list', 'delete', 'destroy', 'admin'] as const;
+export const ACTIONS = ['read', 'write', 'describe', 'list', 'delete', 'destroy', 'check', 'admin'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 export interface PolicyRule {

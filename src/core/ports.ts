@@ -1,3 +1,5 @@
+import type { Exchange, PermissionCheck } from './exchange-keys';
+
 /**
  * What is stored for one secret version: nothing here is secret without the key that wrapped
  * `edk`. Declared here (not beside seal/open) because the store port carries it too.
@@ -61,6 +63,21 @@ export interface VersionSummary {
   kid?: string;
 }
 
+/**
+ * What a typed secret shows of itself without its value. Today one kind: an exchange API key,
+ * shown by a masked hint of its apiKey and what the exchange said it may do.
+ */
+export interface ExchangeKeyFacts {
+  kind: 'exchange-api-key';
+  exchange: Exchange;
+  /** First and last characters of the current version's apiKey, the rest masked. */
+  apiKeyHint: string;
+  /** The latest permission check (at ingest or a re-check); null when checks are off. */
+  check: PermissionCheck | null;
+  /** Why the latest re-check flagged the key (e.g. withdraw_enabled); absent when it passed. */
+  flagged?: string[];
+}
+
 /** The HEAD record of one secret: the current version's envelope plus all metadata. */
 export interface SecretHead {
   path: string;
@@ -83,9 +100,16 @@ export interface SecretHead {
   rotationDueAt: string;
   /** Retained versions, ascending by number. */
   versions: VersionSummary[];
+  /** Set for typed secrets; a kind, once set, stays for every later version. */
+  exchangeKey?: ExchangeKeyFacts;
+  /**
+   * Keyed MAC of (exchange, apiKey) under the vault's MAC key: finds one exchange key stored
+   * under two paths without storing the key. Internal: never shown.
+   */
+  keyIndex?: string;
 }
 
-export type SecretMetadata = Omit<SecretHead, 'envelope'>;
+export type SecretMetadata = Omit<SecretHead, 'envelope' | 'keyIndex'>;
 
 export interface ListQuery {
   prefix: string;
@@ -99,6 +123,8 @@ export interface ListQuery {
    * then a filter, so a page's cursor may name a path outside the prefix.
    */
   order?: 'path' | 'due';
+  /** Only exchange keys whose latest re-check flagged them. */
+  flaggedOnly?: boolean;
 }
 
 export interface ListPage {
@@ -140,6 +166,8 @@ export interface SecretStore {
   listVersionItems(path: string): Promise<number[]>;
   /** One page of HEAD metadata in path order, from the sparse index. */
   list(query: ListQuery): Promise<ListPage>;
+  /** Paths whose HEAD carries this key index (the exchange-key duplicate check). */
+  findByKeyIndex(keyIndex: string): Promise<string[]>;
   /** A cursor for `query` that resumes right after `item` (one of its results). */
   cursorAfter(item: SecretMetadata, query: ListQuery): string;
 }

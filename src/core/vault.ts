@@ -10,12 +10,21 @@ import {
   ValidationError,
   VersionConflictError,
 } from './errors';
+import { type ExchangeKeyDeps, ExchangeKeyIntake, KindMismatchError } from './exchange-key-intake';
+import {
+  type Exchange,
+  type ExchangeCredential,
+  type PermissionCheck,
+  parseExchangeCredential,
+  rotationDueWithExpiry,
+} from './exchange-keys';
 import { assertValidPath, assertValidPrefix } from './paths';
 import { type Action, holdsAnywhere, isAllowed, type Policy, seesEverything, visibleRanges } from './policy';
 import type {
   AuditSink,
   Clock,
   Envelope,
+  ExchangeKeyFacts,
   KeyProvider,
   ListPage,
   ListQuery,
@@ -61,6 +70,8 @@ export interface VaultSettings {
 export interface VaultDeps {
   keys: KeyProvider;
   store: SecretStore;
+  /** Exchange keys as a typed kind; without it, writes declaring a kind are refused. */
+  exchanges?: ExchangeKeyDeps;
   policy: Policy;
   audit: AuditSink;
   clock: Clock;
@@ -71,6 +82,10 @@ export interface VaultDeps {
 
 export interface PutInput {
   value: SecretValue;
+  /** A typed secret: the value is then validated and checked for that kind. */
+  kind?: 'exchange-api-key' | undefined;
+  /** With kind exchange-api-key: which exchange issued the key. */
+  exchange?: Exchange | undefined;
   labels?: Record<string, string> | undefined;
   cas?: number | undefined;
   rotationDays?: number | undefined;
@@ -103,6 +118,15 @@ export interface ListInput {
   limit: number;
   cursor?: string | undefined;
   rotationDue?: boolean | undefined;
+  /** Only exchange keys whose latest re-check flagged them. */
+  flagged?: boolean | undefined;
+}
+
+/** What a re-check of an exchange key found, recorded on the secret without a new version. */
+export interface RecheckResult extends MutationResult {
+  check: PermissionCheck | null;
+  /** Empty when the key passes. */
+  flagged: string[];
 }
 
 /** Which versions a lifecycle call acts on; `cas` is the version the caller expects current. */
@@ -128,10 +152,12 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export class Vault {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly cursors: CursorSealer;
+  private readonly intake: ExchangeKeyIntake | undefined;
 
   constructor(private readonly deps: VaultDeps) {
     this.sleep = deps.sleep ?? defaultSleep;
     this.cursors = new CursorSealer(deps.keys, deps.clock);
+    this.intake = deps.exchanges && new ExchangeKeyIntake(deps.exchanges, deps.store);
   }
 
   /** Writes a new version. Without `cas`, lost races are retried with jittered back-off. */
@@ -142,13 +168,16 @@ export class Vault {
     try {
       if (plaintext.length > MAX_VALUE_BYTES)
         throw new TooLargeError(`value is larger than ${MAX_VALUE_BYTES} bytes of JSON`);
+      // A typed value is validated, de-duplicated and checked once, before the write loop.
+      const typed = await this.admitKind(caller, path, input);
       let copied: { version: number; envelope: Envelope } | undefined;
       for (let attempt = 1; ; attempt++) {
         const head = await this.deps.store.getHead(path);
         if (copied !== undefined) await this.reconcileCopy(path, copied, head);
         copied = undefined;
         this.checkCas(caller, path, head, input.cas);
-        const next = this.nextHead(caller, path, head, input);
+        checkKind(head, input);
+        const next = this.nextHead(caller, path, head, input, typed);
         // Before anything is written or sealed: a refusal here changes nothing.
         const pruned = this.applyRetention(next);
         // Preserve the current version before the HEAD moves on. An item already present is
@@ -237,6 +266,7 @@ export class Vault {
       principal: caller.principal,
       prefix: input.prefix,
       rotationDue: String(Boolean(input.rotationDue)),
+      flagged: String(Boolean(input.flagged)),
       limit: String(input.limit),
       ranges: fingerprint(JSON.stringify(ranges)),
     };
@@ -256,7 +286,9 @@ export class Vault {
       if (range.kind === 'exact') {
         if (reads++ >= MAX_STORE_PAGES) return page({ range: r });
         const head = await store.getHead(range.value);
-        if (head && (!rotationDueBefore || head.rotationDueAt <= rotationDueBefore)) items.push(toMetadata(head));
+        const flaggedOk = !input.flagged || (head?.exchangeKey?.flagged?.length ?? 0) > 0;
+        if (head && flaggedOk && (!rotationDueBefore || head.rotationDueAt <= rotationDueBefore))
+          items.push(toMetadata(head));
         if (items.length === input.limit) return page({ range: r + 1 });
         continue;
       }
@@ -265,6 +297,7 @@ export class Vault {
         limit: Math.max(input.limit, MIN_STORE_PAGE),
         order,
         ...(rotationDueBefore && { rotationDueBefore }),
+        ...(input.flagged && { flaggedOnly: true }),
       };
       let cursor = r === start.range ? start.store : undefined;
       do {
@@ -275,7 +308,7 @@ export class Vault {
         for (const [index, item] of found.items.entries()) {
           // Every item of a visible range is visible; checked again all the same.
           if (!this.mayList(caller, item.path)) continue;
-          items.push(item);
+          items.push(toMetadata(item as SecretHead));
           if (items.length === input.limit) {
             const next = index === found.items.length - 1 ? found.cursor : store.cursorAfter(item, query);
             return page(next !== undefined ? { range: r, store: next } : { range: r + 1 });
@@ -376,6 +409,43 @@ export class Vault {
     return { path, rewrapped, skipped, keyId: currentKeyId };
   }
 
+  /**
+   * Asks the exchange again what the current version's key may do, and records the answer on
+   * the secret without a new version: a key that gained withdraw since ingest, or that the
+   * exchange now refuses, is flagged (and listable with `flagged=true`). The value is opened
+   * to sign the exchange call and never leaves the vault. Needs the `check` action.
+   */
+  async recheck(caller: Caller, path: string): Promise<RecheckResult> {
+    assertValidPath(path);
+    this.authorize(caller, 'check', path);
+    const intake = this.requireIntake();
+    const head = await this.requireHead(path);
+    const facts = head.exchangeKey;
+    if (!facts) throw new ValidationError('the secret at this path is not an exchange key');
+    const summary = this.requireVersion(head, head.version);
+    if (summary.state !== 'active') throw new SecretGoneError(summary.state, head.version);
+    if (!head.envelope) throw new IntegrityError(`version ${head.version} has no stored envelope`);
+    const plaintext = await open(this.deps.keys, head.envelope, contextFor(path, head.version));
+    let credential: ExchangeCredential;
+    try {
+      credential = parseExchangeCredential(facts.exchange, JSON.parse(plaintext.toString('utf8')));
+    } finally {
+      plaintext.fill(0);
+    }
+    const outcome = await intake.recheck(facts.exchange, credential, facts.check);
+    const next: SecretHead = {
+      ...head,
+      rev: head.rev + 1,
+      exchangeKey: { ...facts, check: outcome.check },
+      rotationDueAt: rotationDueWithExpiry(this.baseRotationDue(head), outcome.check),
+    };
+    delete next.exchangeKey!.flagged;
+    if (outcome.flagged.length > 0) next.exchangeKey!.flagged = outcome.flagged;
+    // Conditional on the HEAD read: a write in between made this answer about an older version.
+    await this.deps.store.replaceHead(next, head.rev);
+    return { ...this.report(caller, next), check: outcome.check, flagged: outcome.flagged };
+  }
+
   private async transition(
     caller: Caller,
     action: Action,
@@ -406,7 +476,13 @@ export class Vault {
     return this.report(caller, next);
   }
 
-  private nextHead(caller: Caller, path: string, head: SecretHead | undefined, input: PutInput): SecretHead {
+  private nextHead(
+    caller: Caller,
+    path: string,
+    head: SecretHead | undefined,
+    input: PutInput,
+    typed: { facts: ExchangeKeyFacts; keyIndex: string } | undefined,
+  ): SecretHead {
     const now = this.deps.clock.now().toISOString();
     const version = (head?.version ?? 0) + 1;
     const rotationDays = input.rotationDays ?? head?.rotationDays;
@@ -429,7 +505,41 @@ export class Vault {
       ],
     };
     if (rotationDays !== undefined) next.rotationDays = rotationDays;
+    if (typed) {
+      next.exchangeKey = typed.facts;
+      next.keyIndex = typed.keyIndex;
+      // A key that will stop working falls due for rotation before it does.
+      next.rotationDueAt = rotationDueWithExpiry(next.rotationDueAt, typed.facts.check);
+    }
     return next;
+  }
+
+  /** When the current version falls due by age alone: its write time plus the rotation period. */
+  private baseRotationDue(head: SecretHead): string {
+    const days = head.rotationDays ?? this.deps.settings.rotationDays;
+    return new Date(Date.parse(head.currentSince) + days * DAY_MS).toISOString();
+  }
+
+  /** Validates and checks a typed value; undefined for a plain secret. */
+  private async admitKind(
+    caller: Caller,
+    path: string,
+    input: PutInput,
+  ): Promise<{ facts: ExchangeKeyFacts; keyIndex: string } | undefined> {
+    if (input.kind === undefined) {
+      if (input.exchange !== undefined) throw new ValidationError('exchange is only for kind exchange-api-key');
+      return undefined;
+    }
+    if (!input.exchange) throw new ValidationError('an exchange-api-key secret needs its exchange');
+    const intake = this.requireIntake();
+    // Refuse a kind change before calling anyone; the write loop checks again on the HEAD it writes.
+    checkKind(await this.deps.store.getHead(path), input);
+    return intake.admit(path, input.exchange, input.value, (other) => this.mayDescribe(caller, other));
+  }
+
+  private requireIntake(): ExchangeKeyIntake {
+    if (!this.intake) throw new ValidationError('exchange keys are not enabled in this vault');
+    return this.intake;
   }
 
   /**
@@ -549,6 +659,17 @@ export class Vault {
 
 /** The HEAD without its envelope: what describe, list and write responses show. */
 export function toMetadata(head: SecretHead): SecretMetadata {
-  const { envelope: _envelope, ...metadata } = head;
+  const { envelope: _envelope, keyIndex: _keyIndex, ...metadata } = head;
   return metadata;
+}
+
+/** A secret keeps its kind and exchange for good; plain secrets stay plain. */
+function checkKind(head: SecretHead | undefined, input: PutInput): void {
+  if (!head) return;
+  const was = head.exchangeKey;
+  if (!was && input.kind) throw new KindMismatchError('a plain secret cannot become an exchange key; use a new path');
+  if (was && !input.kind) throw new KindMismatchError(`this secret is an exchange-api-key: later versions must be too`);
+  if (was && input.exchange !== was.exchange) {
+    throw new KindMismatchError(`this secret holds a ${was.exchange} key: later versions must be ${was.exchange} keys`);
+  }
 }

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import yaml from 'js-yaml';
 import { buildLambdaBundle, LAMBDA_ESBUILD_OPTIONS, LAMBDA_ESBUILD_PLUGINS_FILE } from '../../bench/lambda-bundle';
-import { PATH_INDEX, ROTATION_INDEX, tableDefinition } from '../../src/adapters/dynamodb/table';
+import { KEY_INDEX, PATH_INDEX, ROTATION_INDEX, tableDefinition } from '../../src/adapters/dynamodb/table';
 import { isAllowed, parsePolicy } from '../../src/core/policy';
 
 // `npm run package` (serverless package, offline, no AWS credentials) runs once; the checks
@@ -330,7 +330,12 @@ describe('npm run package', () => {
 
   it('lets the function role touch only the table, its two indexes, the two keys and its own logs', () => {
     const statements = functionRoleStatements();
-    const tableResources = [TABLE_ARN, `${TABLE_ARN}/index/${PATH_INDEX}`, `${TABLE_ARN}/index/${ROTATION_INDEX}`];
+    const tableResources = [
+      TABLE_ARN,
+      `${TABLE_ARN}/index/${PATH_INDEX}`,
+      `${TABLE_ARN}/index/${ROTATION_INDEX}`,
+      `${TABLE_ARN}/index/${KEY_INDEX}`,
+    ];
     const logGroup = `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/kms-vault-${STAGE}`;
     const allowed: Record<string, { actions: string[]; resources: (r: string) => boolean }> = {
       dynamodb: {

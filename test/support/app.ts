@@ -7,6 +7,7 @@ import { logAuditSink } from '../../src/adapters/log/audit-log-sink';
 import { assembleVault } from '../../src/composition/assemble';
 import type { DataKeyCacheSettings } from '../../src/core/data-key-cache';
 import { AuthenticationError } from '../../src/core/errors';
+import type { ExchangeKeyDeps } from '../../src/core/exchange-key-intake';
 import { adminPolicy, type Policy } from '../../src/core/policy';
 import type { KeyProvider } from '../../src/core/ports';
 import { CountingKeyProvider } from './counting-key-provider';
@@ -37,6 +38,8 @@ export interface TestAppOptions {
   clock?: FakeClock;
   /** Identity source; default the test header. */
   authenticate?: Authenticator;
+  /** Exchange keys as a typed kind (off unless given). */
+  exchanges?: ExchangeKeyDeps;
 }
 
 export async function testApp(options: TestAppOptions = {}) {
@@ -58,7 +61,14 @@ export async function testApp(options: TestAppOptions = {}) {
       },
       keyCache: { maxAgeSeconds: 0, maxEntries: 1000, maxUses: 10_000, ...options.keyCache },
     },
-    { keys, store, policy: options.policy ?? adminPolicy(ADMIN), audit: logAuditSink(logger), clock },
+    {
+      keys,
+      store,
+      policy: options.policy ?? adminPolicy(ADMIN),
+      audit: logAuditSink(logger),
+      clock,
+      ...(options.exchanges && { exchanges: options.exchanges }),
+    },
   );
   const app = createApp({ vault, authenticate: options.authenticate ?? testAuthenticator, logger });
   const as = (principal: string = ADMIN) => ({

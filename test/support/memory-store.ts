@@ -76,6 +76,11 @@ export class MemorySecretStore implements SecretStore {
   }
   listCalls = 0;
 
+  async findByKeyIndex(keyIndex: string) {
+    this.reads += 1;
+    return [...this.heads.values()].filter((h) => h.keyIndex === keyIndex).map((h) => h.path);
+  }
+
   cursorAfter(item: SecretMetadata, query: ListQuery): string {
     return String(this.matching(query).findIndex((h) => h.path === item.path) + 1);
   }
@@ -85,6 +90,7 @@ export class MemorySecretStore implements SecretStore {
     const due = query.rotationDueBefore;
     return [...this.heads.values()]
       .filter((h) => h.path.startsWith(query.prefix) && (due === undefined || h.rotationDueAt <= due))
+      .filter((h) => !query.flaggedOnly || (h.exchangeKey?.flagged?.length ?? 0) > 0)
       .sort((a, b) =>
         byDue
           ? a.rotationDueAt.localeCompare(b.rotationDueAt) || a.path.localeCompare(b.path)
@@ -99,7 +105,9 @@ export class MemorySecretStore implements SecretStore {
     this.listCalls += 1;
     const sorted = this.matching(query);
     const start = query.cursor ? Number(query.cursor) : 0;
-    const items = sorted.slice(start, start + query.limit).map(({ envelope: _e, ...meta }) => clone(meta));
+    const items = sorted
+      .slice(start, start + query.limit)
+      .map(({ envelope: _e, keyIndex: _k, ...meta }) => clone(meta));
     const page: ListPage = { items };
     if (start + query.limit < sorted.length) page.cursor = String(start + query.limit);
     return page;

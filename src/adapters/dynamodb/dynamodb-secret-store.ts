@@ -12,7 +12,7 @@ import type { Envelope, ListPage, ListQuery, SecretHead, SecretMetadata, SecretS
 import { mapDynamoError } from './errors';
 import { fromEnvelope, fromHead, HEAD, type Item, key, toEnvelope, toHead, versionKey } from './item-codec';
 import { cursorShape, decodeCursor, encodeCursor } from './list-cursor';
-import { LIST_PARTITION, PATH_INDEX, ROTATION_INDEX } from './table';
+import { KEY_INDEX, LIST_PARTITION, PATH_INDEX, ROTATION_INDEX } from './table';
 
 export interface DynamoDbSecretStoreOptions {
   client: DynamoDBClient;
@@ -146,6 +146,21 @@ export class DynamoDbSecretStore implements SecretStore {
     return versions;
   }
 
+  async findByKeyIndex(keyIndex: string): Promise<string[]> {
+    // A handful of items at most (one per path holding the key); the index is eventually
+    // consistent, which the vault documents as the limit of duplicate detection.
+    const out = await this.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: KEY_INDEX,
+        KeyConditionExpression: 'bidx = :bidx',
+        ExpressionAttributeValues: { ':bidx': { S: keyIndex } },
+        Limit: 25,
+      }),
+    );
+    return (out.Items ?? []).map((item) => item.pk!.S!);
+  }
+
   cursorAfter(item: SecretMetadata, query: ListQuery): string {
     // The key DynamoDB would return as LastEvaluatedKey after this item: table and index keys.
     const lastKey: Item = { ...key(item.path, HEAD), lst: { S: LIST_PARTITION } };
@@ -174,6 +189,9 @@ export class DynamoDbSecretStore implements SecretStore {
         input.FilterExpression = 'due <= :now';
         values[':now'] = { S: query.rotationDueBefore };
       }
+    }
+    if (query.flaggedOnly) {
+      input.FilterExpression = [input.FilterExpression, 'attribute_exists(flag)'].filter(Boolean).join(' AND ');
     }
     if (query.cursor) input.ExclusiveStartKey = decodeCursor(query.cursor, shape, query.prefix);
     const out = await this.send(new QueryCommand(input));

@@ -1,6 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import type { Envelope, SecretHead, VersionSummary } from '../../core/ports';
+import { EXCHANGES } from '../../core/exchange-keys';
+import type { Envelope, ExchangeKeyFacts, SecretHead, VersionSummary } from '../../core/ports';
 import { LIST_PARTITION } from './table';
 
 /**
@@ -22,6 +23,32 @@ const summarySchema = z.array(
     kid: z.string().optional(),
   }),
 );
+
+const flag = z.boolean().nullable();
+/** What a stored exchange-key HEAD says of itself; checked on the way in like the version summary. */
+const exchangeKeySchema = z.object({
+  kind: z.literal('exchange-api-key'),
+  exchange: z.enum(EXCHANGES),
+  apiKeyHint: z.string(),
+  check: z
+    .object({
+      exchange: z.enum(EXCHANGES),
+      checkedAt: z.string(),
+      canTrade: flag,
+      canTradeDerivatives: flag,
+      canWithdraw: flag,
+      canTransfer: flag,
+      readOnly: flag,
+      ipRestricted: flag,
+      ipWhitelist: z.array(z.string()).optional(),
+      expiresAt: z.string().nullable(),
+      expiryKind: z.enum(['reported', 'no-ip-binding']).optional(),
+      keyCreatedAt: z.string().optional(),
+      warnings: z.array(z.string()),
+    })
+    .nullable(),
+  flagged: z.array(z.string()).optional(),
+});
 
 export function key(path: string, sk: string): Item {
   return { pk: { S: path }, sk: { S: sk } };
@@ -64,6 +91,11 @@ export function fromHead(head: SecretHead): Item {
     due: { S: head.rotationDueAt },
   };
   if (head.rotationDays !== undefined) item.rotDays = { N: String(head.rotationDays) };
+  if (head.exchangeKey) item.xk = { S: JSON.stringify(head.exchangeKey) };
+  // A filter attribute for "flagged only" listings, present only while a re-check flags the key.
+  if (head.exchangeKey?.flagged?.length) item.flag = { S: head.exchangeKey.flagged.join(',') };
+  // The key index is a sparse index key: only exchange-key HEADs carry it.
+  if (head.keyIndex) item.bidx = { S: head.keyIndex };
   if (head.envelope) Object.assign(item, fromEnvelope(head.envelope));
   return item;
 }
@@ -83,6 +115,8 @@ export function toHead(item: Item): SecretHead {
     versions: summarySchema.parse(JSON.parse(item.vers!.S!)) as VersionSummary[],
   };
   if (item.rotDays?.N) head.rotationDays = Number(item.rotDays.N);
+  if (item.xk?.S) head.exchangeKey = exchangeKeySchema.parse(JSON.parse(item.xk.S)) as ExchangeKeyFacts;
+  if (item.bidx?.S) head.keyIndex = item.bidx.S;
   if (item.ct) head.envelope = toEnvelope(item);
   return head;
 }

@@ -1,10 +1,16 @@
 import type { CreateTableCommandInput, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import {
+  type AttributeValue,
   CreateTableCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
+  PutItemCommand,
   ResourceNotFoundException,
+  ScanCommand,
+  type TableDescription,
   waitUntilTableExists,
+  waitUntilTableNotExists,
 } from '@aws-sdk/client-dynamodb';
 
 /** Sparse index over HEAD items in path order: listing by prefix. */
@@ -13,12 +19,27 @@ export const PATH_INDEX = 'by-path';
 export const ROTATION_INDEX = 'by-rotation-due';
 /** Only HEAD items carry this attribute, which makes both indexes sparse. */
 export const LIST_PARTITION = 'HEAD';
+/** Sparse index over exchange-key HEADs by the keyed MAC of (exchange, apiKey): duplicate detection. */
+export const KEY_INDEX = 'by-exchange-key';
 
 /**
  * Attributes projected into the indexes: metadata only. Envelope attributes (iv, ct, edk)
  * stay out so listing never copies ciphertext into a second place.
  */
-export const INDEX_ATTRIBUTES = ['ver', 'rev', 'labels', 'cAt', 'cBy', 'uAt', 'uBy', 'since', 'rotDays', 'vers'];
+export const INDEX_ATTRIBUTES = [
+  'ver',
+  'rev',
+  'labels',
+  'cAt',
+  'cBy',
+  'uAt',
+  'uBy',
+  'since',
+  'rotDays',
+  'vers',
+  'xk',
+  'flag',
+];
 
 /**
  * The table definition, shared by embedded mode, the tests and (as a mirror checked by a
@@ -37,6 +58,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       { AttributeName: 'sk', AttributeType: 'S' },
       { AttributeName: 'lst', AttributeType: 'S' },
       { AttributeName: 'due', AttributeType: 'S' },
+      { AttributeName: 'bidx', AttributeType: 'S' },
     ],
     KeySchema: [
       { AttributeName: 'pk', KeyType: 'HASH' },
@@ -59,21 +81,96 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
         ],
         Projection: projection([]),
       },
+      {
+        // Keys only: the duplicate check needs the paths, nothing else.
+        IndexName: KEY_INDEX,
+        KeySchema: [{ AttributeName: 'bidx', KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
     ],
   };
 }
 
-/** Creates the table unless it exists, and waits until it is active. */
+/**
+ * Creates the table unless it exists, and waits until it is active. An existing table whose
+ * indexes differ from tableDefinition (one made by an older version) is migrated: DynamoDB (and
+ * dynalite) cannot change an index's projection in place, so the items move through a copy.
+ */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const temp = `${tableName}.migrating`;
+  const table = await describe(client, tableName);
+  const copy = await describe(client, temp);
+  if (table && sameIndexes(table, tableDefinition(tableName))) {
+    // A migration stopped after the new table was made but before the copy back finished.
+    if (copy) await copyItems(client, temp, tableName).then(() => dropTable(client, temp));
     return;
-  } catch (error) {
-    if (!(error instanceof ResourceNotFoundException) && (error as Error).name !== 'ResourceNotFoundException')
-      throw error;
   }
-  await client.send(new CreateTableCommand(tableDefinition(tableName)));
-  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+  if (table) {
+    // An old table, whole: start (or restart) the migration from it.
+    if (copy) await dropTable(client, temp);
+    await createTable(client, temp);
+    await copyItems(client, tableName, temp);
+    await dropTable(client, tableName);
+  }
+  await createTable(client, tableName);
+  if (table || copy) {
+    await copyItems(client, temp, tableName);
+    await dropTable(client, temp);
+  }
+}
+
+async function describe(client: DynamoDBClient, name: string): Promise<TableDescription | undefined> {
+  try {
+    return (await client.send(new DescribeTableCommand({ TableName: name }))).Table;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException || (error as Error).name === 'ResourceNotFoundException') {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+function sameIndexes(table: TableDescription, wanted: CreateTableCommandInput): boolean {
+  const shape = (
+    indexes: Array<{
+      IndexName?: string | undefined;
+      KeySchema?: unknown;
+      Projection?: { ProjectionType?: string | undefined; NonKeyAttributes?: string[] | undefined } | undefined;
+    }> = [],
+  ) =>
+    JSON.stringify(
+      indexes
+        .map((i) => ({
+          name: i.IndexName,
+          keys: i.KeySchema,
+          type: i.Projection?.ProjectionType,
+          attributes: [...(i.Projection?.NonKeyAttributes ?? [])].sort(),
+        }))
+        .sort((a, b) => String(a.name).localeCompare(String(b.name))),
+    );
+  return shape(table.GlobalSecondaryIndexes) === shape(wanted.GlobalSecondaryIndexes);
+}
+
+async function createTable(client: DynamoDBClient, name: string): Promise<void> {
+  await client.send(new CreateTableCommand(tableDefinition(name)));
+  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: name });
+}
+
+async function dropTable(client: DynamoDBClient, name: string): Promise<void> {
+  await client.send(new DeleteTableCommand({ TableName: name }));
+  await waitUntilTableNotExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: name });
+}
+
+/** Every item of `from` into `to`, as is (puts are idempotent, so a rerun is safe). */
+async function copyItems(client: DynamoDBClient, from: string, to: string): Promise<void> {
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({ TableName: from, ConsistentRead: true, ...(start && { ExclusiveStartKey: start }) }),
+    );
+    for (const item of page.Items ?? []) await client.send(new PutItemCommand({ TableName: to, Item: item }));
+    start = page.LastEvaluatedKey;
+  } while (start);
 }
 
 /**

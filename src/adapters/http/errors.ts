@@ -3,6 +3,9 @@ import {
   AccessDeniedError,
   AuthenticationError,
   DependencyError,
+  ExchangeIpNotWhitelistedError,
+  ExchangeKeyInvalidError,
+  ExchangeKeyRejectedError,
   SecretGoneError,
   SecretNotFoundError,
   TooLargeError,
@@ -12,6 +15,7 @@ import {
   VaultError,
   VersionConflictError,
 } from '../../core/errors';
+import { DuplicateExchangeKeyError, KindMismatchError } from '../../core/exchange-key-intake';
 import type { Logger } from '../log/logger';
 import './request-state';
 
@@ -33,7 +37,19 @@ function statusOf(error: VaultError): number {
   if (error instanceof AuthenticationError) return 401;
   if (error instanceof AccessDeniedError) return 403;
   if (error instanceof SecretNotFoundError || error instanceof RouteNotFoundError) return 404;
-  if (error instanceof VersionConflictError || error instanceof TooManyVersionsError) return 409;
+  if (
+    error instanceof VersionConflictError ||
+    error instanceof TooManyVersionsError ||
+    error instanceof DuplicateExchangeKeyError ||
+    error instanceof KindMismatchError
+  )
+    return 409;
+  if (
+    error instanceof ExchangeKeyInvalidError ||
+    error instanceof ExchangeIpNotWhitelistedError ||
+    error instanceof ExchangeKeyRejectedError
+  )
+    return 422;
   if (error instanceof SecretGoneError) return 410;
   if (error instanceof TooLargeError) return 413;
   if (error instanceof UnsupportedMediaTypeError) return 415;
@@ -56,6 +72,18 @@ function fromBodyParser(error: { type?: string }): VaultError | undefined {
     default:
       return undefined;
   }
+}
+
+/** Caller-safe details: validation issues, or what an exchange said (its code, never its message). */
+function detailsOf(error: VaultError): string[] | undefined {
+  if (error instanceof ValidationError) return error.issues;
+  if (error instanceof ExchangeKeyInvalidError) {
+    return [`exchange: ${error.exchange}`, `exchangeCode: ${error.exchangeCode}`, `reason: ${error.reason}`];
+  }
+  if (error instanceof ExchangeIpNotWhitelistedError)
+    return [`exchange: ${error.exchange}`, `exchangeCode: ${error.exchangeCode}`];
+  if (error instanceof ExchangeKeyRejectedError) return [...error.reasons];
+  return undefined;
 }
 
 export function sendError(res: Response, status: number, code: string, message: string, details?: string[]): void {
@@ -83,7 +111,7 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
       if (status >= 500) logFailure(logger, res.locals.requestId, error);
       // Integrity failures are answered without detail: the caller learns only that it failed.
       const message = status === 500 ? 'internal error' : error.message;
-      sendError(res, status, error.code, message, error instanceof ValidationError ? error.issues : undefined);
+      sendError(res, status, error.code, message, detailsOf(error));
       return;
     }
     res.locals.errorCode = 'internal';

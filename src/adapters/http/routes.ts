@@ -3,7 +3,7 @@ import type { Vault } from '../../core/vault';
 import { parse } from './body';
 import { callerOf } from './request-state';
 import * as schemas from './schemas';
-import { type ListView, metadataView, mutationView } from './views';
+import { type ListView, metadataView, mutationView, recheckView } from './views';
 
 const DEFAULT_LIST_LIMIT = 50;
 
@@ -58,6 +58,7 @@ export function mountRoutes(router: Pick<Router, 'get' | 'put' | 'post' | 'delet
         limit: query.limit ?? DEFAULT_LIST_LIMIT,
         ...(query.cursor !== undefined && { cursor: query.cursor }),
         rotationDue: query.rotationDue ?? false,
+        flagged: query.flagged ?? false,
       });
       const view: ListView = { items: page.items.map(metadataView), ...(page.cursor && { cursor: page.cursor }) };
       res.json(view);
@@ -94,6 +95,14 @@ export function mountRoutes(router: Pick<Router, 'get' | 'put' | 'post' | 'delet
     route('/v1/destroy/{path}', async (req, res) => {
       const body = parse(schemas.versionsBody, res.locals.body, 'body');
       res.json(mutationView(await vault.destroy(callerOf(res), rawPath(req, '/v1/destroy/'), body)));
+    }),
+  );
+
+  router.post(
+    '/v1/exchange-check/*path',
+    route('/v1/exchange-check/{path}', async (req, res) => {
+      parse(schemas.emptyBody, res.locals.body, 'body');
+      res.json(recheckView(await vault.recheck(callerOf(res), rawPath(req, '/v1/exchange-check/'))));
     }),
   );
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EXCHANGES } from '../../core/exchange-keys';
 import { MAX_VERSION } from '../../core/vault';
 
 /** Versions in query strings: 1 to 10 digits, no sign, no fraction, no leading zero. */
@@ -27,6 +28,9 @@ const secretValue = z.union([z.string(), z.record(z.string(), z.json())]);
 
 export const putSecretBody = z.strictObject({
   value: secretValue,
+  /** A typed secret; with `exchange-api-key` the value is that exchange's credential. */
+  kind: z.literal('exchange-api-key').optional(),
+  exchange: z.enum(EXCHANGES).optional(),
   labels: labels.optional(),
   cas: casNumber.optional(),
   rotationDays: z.number().int().min(1).max(3650).optional(),
@@ -43,7 +47,8 @@ export const listQuery = z.strictObject({
     .transform(Number)
     .pipe(z.number().int().min(1).max(100))
     .optional(),
-  cursor: z.string().max(2048).optional(),
+  cursor: z.string().max(4096).optional(),
+  flagged: z.stringbool().optional(),
 });
 
 export const deleteSecretQuery = z.strictObject({

@@ -1,5 +1,6 @@
+import type { Exchange, PermissionCheck } from '../../core/exchange-keys';
 import type { SecretMetadata, VersionSummary } from '../../core/ports';
-import type { MutationResult, ReadResult, RewrapResult } from '../../core/vault';
+import type { MutationResult, ReadResult, RecheckResult, RewrapResult } from '../../core/vault';
 
 /** What callers see of a secret's metadata (describe, list, write responses); `rev` stays internal. */
 export interface MetadataView {
@@ -14,6 +15,15 @@ export interface MetadataView {
   rotationDays?: number;
   rotationDueAt: string;
   versions: VersionSummary[];
+  /** Exchange keys: `exchange-api-key`. */
+  kind?: 'exchange-api-key';
+  exchange?: Exchange;
+  /** First and last characters of the apiKey; never the secret or the passphrase. */
+  apiKeyHint?: string;
+  /** The latest permission check, or null when checks are off. */
+  check?: PermissionCheck | null;
+  /** Why the latest re-check flagged the key. */
+  flagged?: string[];
 }
 
 /**
@@ -52,5 +62,19 @@ export function metadataView(meta: SecretMetadata): MetadataView {
     ...(meta.rotationDays !== undefined && { rotationDays: meta.rotationDays }),
     rotationDueAt: meta.rotationDueAt,
     versions: meta.versions,
+    ...(meta.exchangeKey && {
+      kind: meta.exchangeKey.kind,
+      exchange: meta.exchangeKey.exchange,
+      apiKeyHint: meta.exchangeKey.apiKeyHint,
+      check: meta.exchangeKey.check,
+      ...(meta.exchangeKey.flagged && { flagged: meta.exchangeKey.flagged }),
+    }),
   };
+}
+
+/** `POST /v1/exchange-check/{path}`: the check and flags, plus metadata for a caller who may describe. */
+export type RecheckView = MutationView & { check: PermissionCheck | null; flagged: string[] };
+
+export function recheckView(result: RecheckResult): RecheckView {
+  return { ...mutationView(result), check: result.check, flagged: result.flagged };
 }

@@ -1,16 +1,8 @@
 import { isLockError, StoreInUseError } from '../../adapters/dynamodb/store-lock';
-import { DependencyError } from '../../core/errors';
-import { failureReason } from '../failure-reason';
+import { startupFailure } from '../failure-reason';
 import { rewrapCommand } from './command';
 
 /** `npm run rewrap -- [options]`: see USAGE in args.ts. */
-export function startupFailure(error: Error): string {
-  // Start-up errors (config, lock, key service) carry no secret; DependencyError's detail is its log line.
-  if (error instanceof StoreInUseError || error.name === 'ConfigError') return error.message;
-  if (error instanceof DependencyError) return `${failureReason(error)}: ${error.detail}`;
-  return `${failureReason(error)}: ${error.message}`;
-}
-
 if (require.main === module) {
   // The lock can still surface from inside dynalite (a server started between the probe and
   // the open): name the cause rather than print "Database is closed".
