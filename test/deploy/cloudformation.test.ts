@@ -317,6 +317,7 @@ describe('npm run package', () => {
         'POST /v1/undelete/{path+}',
         'POST /v1/destroy/{path+}',
         'POST /v1/rewrap/{path+}',
+        'POST /v1/exchange-check/{path+}',
       ].sort(),
     );
     for (const method of methods) {
