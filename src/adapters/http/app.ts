@@ -29,6 +29,10 @@ export function createApp(options: AppOptions): express.Express {
   app.set('strict routing', true);
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // res.send answers 304 with no body when the request looks "fresh" (If-None-Match: * is
+  // always fresh). An API read returns the value or an error, never an empty cache hit, and
+  // every response is no-store anyway: conditional request headers are ignored.
+  Object.defineProperty(app.request, 'fresh', { configurable: true, get: () => false });
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
