@@ -5,11 +5,10 @@ import type { Vault } from '../../core/vault';
 import type { Authenticator } from '../auth/authenticator';
 import type { Logger } from '../log/logger';
 import { parseJsonBody } from './body';
+import { MAX_BODY_BYTES, refuseUnreadableBodies } from './body-limits';
 import { errorMiddleware, RouteNotFoundError, UnsupportedMediaTypeError } from './errors';
 import './request-state';
 import { mountRoutes } from './routes';
-
-export const MAX_BODY_BYTES = 64 * 1024;
 
 export interface AppOptions {
   vault: Vault;
@@ -63,7 +62,9 @@ export function createApp(options: AppOptions): express.Express {
     res.json({ status: 'ok' });
   });
 
-  app.use(express.raw({ type: () => true, limit: MAX_BODY_BYTES }));
+  app.use(refuseUnreadableBodies);
+  // inflate: false as well, so body-parser itself can never decompress (see body-limits.ts).
+  app.use(express.raw({ type: () => true, limit: MAX_BODY_BYTES, inflate: false }));
   app.use((req: Request, res: Response, next: NextFunction) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     Promise.resolve()
