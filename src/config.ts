@@ -86,6 +86,14 @@ const schema = z.object({
   /** SigV4 credential scope that callers sign for. */
   VAULT_SIGV4_REGION: z.string().min(1).optional(),
   VAULT_SIGV4_SERVICE: z.string().min(1).default('execute-api'),
+  /**
+   * The vault's name as callers send it in Host (`vault.example.com`, `127.0.0.1:8080`). When
+   * set, a request signed for another host is refused; unset, any signed host is accepted.
+   */
+  VAULT_SIGV4_HOST: z
+    .string()
+    .regex(/^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/, 'must be a host name or address, with an optional :port')
+    .optional(),
   /** SigV4 credentials file (embedded mode and non-Lambda deployments). */
   VAULT_CREDENTIALS_FILE: z.string().min(1).optional(),
   /** The principal `npm run rewrap` acts as (its policy needs admin on the paths it walks). */
@@ -147,7 +155,7 @@ interface ServerConfig {
   port: number;
   /** Embedded mode's store and keys; in both server modes the default home of credentials and CLI audit files. */
   dataDir: string;
-  sigv4: { region: string; service: string; credentialsFile: string };
+  sigv4: { region: string; service: string; credentialsFile: string; host?: string };
 }
 
 /** `npm start` with no AWS settings: dynalite under dataDir, the local master key. */
@@ -308,6 +316,7 @@ export function loadConfig(
       region: e.VAULT_SIGV4_REGION ?? region,
       service: e.VAULT_SIGV4_SERVICE,
       credentialsFile: e.VAULT_CREDENTIALS_FILE ?? join(e.VAULT_DATA_DIR, 'credentials.json'),
+      ...(e.VAULT_SIGV4_HOST !== undefined && { host: e.VAULT_SIGV4_HOST.toLowerCase() }),
     },
   };
   return kms ? { ...common, ...server, ...kms, mode: 'aws' } : { ...common, ...server, mode: 'embedded' };

@@ -26,8 +26,9 @@ export async function startServer(env: NodeJS.ProcessEnv, logger: Logger = stdou
   const { credentials, created } = ensureCredentialsFile(config.sigv4.credentialsFile, LOCAL_ADMIN);
   const credential = [...credentials.values()][0]!;
   const composed = await compose(config, { logger });
-  const { region, service } = config.sigv4;
-  const authenticate = sigv4Authenticator({ lookup: (id) => credentials.get(id), region, service });
+  const { region, service, host } = config.sigv4;
+  const lookup = (id: string) => credentials.get(id);
+  const authenticate = sigv4Authenticator({ lookup, region, service, ...(host !== undefined && { host }) });
   const app = createApp({ vault: composed.vault, authenticate, logger });
   const { server, url } = await listen(app, config.port, config.host).catch(async (error: NodeJS.ErrnoException) => {
     await composed.close();

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +11,15 @@ import { requireCurl } from '../support/curl';
 import { MemoryLogger } from '../support/memory-logger';
 
 const run = promisify(execFile);
+
+/** A port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
 
 describe('embedded mode (npm start) end to end', () => {
   let dir: string;
@@ -90,6 +100,24 @@ describe('embedded mode (npm start) end to end', () => {
     await expect(client.rewrap('exchange-keys/user-1842/binance-main')).resolves.toMatchObject({ skipped: [1] });
     await client.deleteMetadata('exchange-keys/user-9/okx');
     await expect(client.describeSecret('exchange-keys/user-9/okx')).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('VAULT_SIGV4_HOST: a request signed for the configured host passes, one signed for another host is 401', async () => {
+    const port = await freePort();
+    vault = await startServer(
+      { ...env(), PORT: String(port), VAULT_SIGV4_HOST: `127.0.0.1:${port}` },
+      new MemoryLogger(),
+    );
+    // The client signs the Host of its endpoint: here the configured one.
+    const client = new VaultClient({ endpoint: vault.url, region: 'us-east-1', credentials: vault.credential });
+    await expect(client.listSecrets({ prefix: 'exchange-keys/' })).resolves.toMatchObject({ items: expect.any(Array) });
+    await vault.close();
+
+    vault = await startServer(
+      { ...env(), PORT: String(port), VAULT_SIGV4_HOST: 'vault.example.com' },
+      new MemoryLogger(),
+    );
+    await expect(client.listSecrets({ prefix: 'exchange-keys/' })).rejects.toMatchObject({ status: 401 });
   });
 
   it('refuses to start with a master key file others can read', async () => {

@@ -46,6 +46,17 @@ describe('config', () => {
     expect(loadConfig({ VAULT_HOST: '0.0.0.0', VAULT_ALLOW_REMOTE: 'true' })).toMatchObject({ host: '0.0.0.0' });
     expect(() => loadConfig({ VAULT_HOST: '0.0.0.0', VAULT_ALLOW_REMOTE: 'false' })).toThrow(/not loopback/);
   });
+  it('VAULT_SIGV4_HOST: optional, a host with an optional port, kept in lower case', () => {
+    expect(loadConfig({})).toMatchObject({ sigv4: expect.not.objectContaining({ host: expect.anything() }) });
+    expect(loadConfig({ VAULT_SIGV4_HOST: 'Vault.Example.com' })).toMatchObject({
+      sigv4: { host: 'vault.example.com' },
+    });
+    expect(loadConfig({ VAULT_SIGV4_HOST: '127.0.0.1:8080' })).toMatchObject({ sigv4: { host: '127.0.0.1:8080' } });
+    expect(loadConfig({ VAULT_SIGV4_HOST: '[::1]:8080' })).toMatchObject({ sigv4: { host: '[::1]:8080' } });
+    for (const bad of ['', 'https://vault.example.com', 'vault.example.com/', 'a b', 'host:port']) {
+      expect(() => loadConfig({ VAULT_SIGV4_HOST: bad })).toThrow(/VAULT_SIGV4_HOST/);
+    }
+  });
   it('selects AWS mode with both KMS key and table', () => {
     expect(
       loadConfig({

@@ -222,6 +222,19 @@ describe.each(Object.entries(signers))('verifySigV4 with a %s-shaped signer', (_
       );
     }
   });
+
+  it('with a configured host, accepts a request signed for it, in any letter case', async () => {
+    const req = await sign({ ...BASE, headers: { ...BASE.headers, host: 'Vault.Internal:8443' } });
+    expect(verifySigV4(req, { ...OPTS, host: 'vault.internal:8443' }).principal).toBe(KEY.principal);
+  });
+
+  it('with a configured host, refuses a valid signature over another host', async () => {
+    const req = await sign(BASE);
+    expect(verifySigV4(req, OPTS).principal).toBe(KEY.principal);
+    for (const host of ['vault.internal', 'vault.internal:443', 'other.internal:8443']) {
+      expect(reasonOf(() => verifySigV4(req, { ...OPTS, host }))).toMatch(/another host/);
+    }
+  });
 });
 
 describe('verifySigV4 refusals that need a hand-made signature', () => {

@@ -8,6 +8,11 @@ export interface SigV4VerifierOptions {
   region: string;
   /** Credential scope service; default 'execute-api'. */
   service?: string;
+  /**
+   * The vault's own name as callers send it in `Host` (with `:port` when not the default);
+   * when set, a request signed for any other host is refused. Unset, any signed host passes.
+   */
+  host?: string;
   /** Largest allowed distance between X-Amz-Date and now, either direction; default 5 minutes. */
   maxSkewMs?: number;
   now?: () => Date;
@@ -75,6 +80,11 @@ export function verifySigV4(
   // Without these two signed, a signature could be replayed to another host or at another time.
   if (!auth.signedHeaders.includes('host') || !auth.signedHeaders.includes('x-amz-date')) {
     throw new AuthenticationError('host and x-amz-date must both be signed');
+  }
+  // Host is signed, so this is the host the caller signed for: a request signed for another
+  // service that shares these credentials cannot be replayed here.
+  if (opts.host !== undefined && singleHeader(req.headers, 'host')?.trim().toLowerCase() !== opts.host.toLowerCase()) {
+    throw new AuthenticationError('signed for another host');
   }
 
   const payloadHash = createHash('sha256').update(req.body).digest('hex');

@@ -5,11 +5,10 @@ import type { Vault } from '../../core/vault';
 import type { Authenticator } from '../auth/authenticator';
 import type { Logger } from '../log/logger';
 import { parseJsonBody } from './body';
+import { MAX_BODY_BYTES, refuseUnreadableBodies } from './body-limits';
 import { errorMiddleware, RouteNotFoundError, UnsupportedMediaTypeError } from './errors';
 import './request-state';
 import { mountRoutes } from './routes';
-
-export const MAX_BODY_BYTES = 64 * 1024;
 
 export interface AppOptions {
   vault: Vault;
@@ -29,6 +28,10 @@ export function createApp(options: AppOptions): express.Express {
   app.set('strict routing', true);
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // res.send answers 304 with no body when the request looks "fresh" (If-None-Match: * is
+  // always fresh). An API read returns the value or an error, never an empty cache hit, and
+  // every response is no-store anyway: conditional request headers are ignored.
+  Object.defineProperty(app.request, 'fresh', { configurable: true, get: () => false });
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
@@ -59,7 +62,9 @@ export function createApp(options: AppOptions): express.Express {
     res.json({ status: 'ok' });
   });
 
-  app.use(express.raw({ type: () => true, limit: MAX_BODY_BYTES }));
+  app.use(refuseUnreadableBodies);
+  // inflate: false as well, so body-parser itself can never decompress (see body-limits.ts).
+  app.use(express.raw({ type: () => true, limit: MAX_BODY_BYTES, inflate: false }));
   app.use((req: Request, res: Response, next: NextFunction) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     Promise.resolve()

@@ -21,8 +21,8 @@ import './request-state';
 
 /** The request is not JSON: an HTTP concern, so it lives here and not in the core. */
 export class UnsupportedMediaTypeError extends VaultError {
-  constructor() {
-    super('unsupported_media_type', 'request bodies must be application/json');
+  constructor(message = 'request bodies must be application/json') {
+    super('unsupported_media_type', message);
   }
 }
 
@@ -57,21 +57,35 @@ function statusOf(error: VaultError): number {
   return 500;
 }
 
-/** body-parser marks its errors with `type`; they carry request bytes in their message, so only the type is used. */
-function fromBodyParser(error: { type?: string }): VaultError | undefined {
-  switch (error.type) {
+/** What the HTTP stack (body-parser, the router) throws: http-errors with a status and a type. */
+interface HttpStackError {
+  type?: unknown;
+  status?: unknown;
+}
+
+/**
+ * body-parser marks its errors with `type`; they carry request bytes in their message, so only
+ * the type is used. Any other error the HTTP stack marks as the client's fault (a 4xx status)
+ * is a 400: a request the stack could not read is a bad request, not a vault failure.
+ */
+function fromHttpStack(error: HttpStackError | undefined): VaultError | undefined {
+  switch (error?.type) {
     case 'entity.too.large':
       return new TooLargeError('request body is larger than 64 KiB');
     case 'encoding.unsupported':
+      return new UnsupportedMediaTypeError('request bodies must not be compressed (Content-Encoding: identity only)');
     case 'charset.unsupported':
       return new UnsupportedMediaTypeError();
     case 'request.aborted':
     case 'request.size.invalid':
     case 'stream.encoding.set':
       return new ValidationError('request body could not be read');
-    default:
-      return undefined;
   }
+  const status = error?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new ValidationError('request could not be read');
+  }
+  return undefined;
 }
 
 /** Caller-safe details: validation issues, or what an exchange said (its code, never its message). */
@@ -98,7 +112,7 @@ export function sendError(res: Response, status: number, code: string, message: 
  */
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (raw, _req, res, _next) => {
-    const error = raw instanceof VaultError ? raw : (fromBodyParser(raw as { type?: string }) ?? raw);
+    const error = raw instanceof VaultError ? raw : (fromHttpStack(raw as HttpStackError | undefined) ?? raw);
     if (res.headersSent) return;
     if (error instanceof VaultError) {
       const status = statusOf(error);

@@ -15,6 +15,16 @@ function rawPath(req: Request, prefix: string): string {
 }
 
 /**
+ * Matches `prefix` followed by anything, with no parameter: the router decodes every
+ * parameter with decodeURIComponent, which throws on `%ff` or a lone `%` before the path is
+ * validated, and the handlers read the raw path anyway. With nothing to decode, a malformed
+ * percent sequence reaches path validation like any other bad character and is a 400.
+ */
+function under(prefix: `/v1/${'secrets' | 'metadata' | 'undelete' | 'destroy' | 'rewrap'}/`): RegExp {
+  return new RegExp(`^${prefix}.+$`);
+}
+
+/**
  * The API's routes: each parses with zod, calls one use case and serialises the result.
  * `template` is what logs show (never the path itself).
  */
@@ -25,7 +35,7 @@ export function mountRoutes(router: Pick<Router, 'get' | 'put' | 'post' | 'delet
   };
 
   router.put(
-    '/v1/secrets/*path',
+    under('/v1/secrets/'),
     route('/v1/secrets/{path}', async (req, res) => {
       const body = parse(schemas.putSecretBody, res.locals.body, 'body');
       const result = await vault.put(callerOf(res), rawPath(req, '/v1/secrets/'), body);
@@ -34,7 +44,7 @@ export function mountRoutes(router: Pick<Router, 'get' | 'put' | 'post' | 'delet
   );
 
   router.get(
-    '/v1/secrets/*path',
+    under('/v1/secrets/'),
     route('/v1/secrets/{path}', async (req, res) => {
       const query = parse(schemas.getSecretQuery, req.query, 'query');
       res.json(await vault.get(callerOf(res), rawPath(req, '/v1/secrets/'), query.version));
@@ -42,7 +52,7 @@ export function mountRoutes(router: Pick<Router, 'get' | 'put' | 'post' | 'delet
   );
 
   router.delete(
-    '/v1/secrets/*path',
+    under('/v1/secrets/'),
     route('/v1/secrets/{path}', async (req, res) => {
       const query = parse(schemas.deleteSecretQuery, req.query, 'query');
       res.json(mutationView(await vault.delete(callerOf(res), rawPath(req, '/v1/secrets/'), query)));
@@ -66,7 +76,7 @@ export function mountRoutes(router: Pick<Router, 'get' | 'put' | 'post' | 'delet
   );
 
   router.get(
-    '/v1/metadata/*path',
+    under('/v1/metadata/'),
     route('/v1/metadata/{path}', async (req, res) => {
       parse(schemas.emptyBody, req.query, 'query');
       res.json(metadataView(await vault.describe(callerOf(res), rawPath(req, '/v1/metadata/'))));
@@ -74,7 +84,7 @@ export function mountRoutes(router: Pick<Router, 'get' | 'put' | 'post' | 'delet
   );
 
   router.delete(
-    '/v1/metadata/*path',
+    under('/v1/metadata/'),
     route('/v1/metadata/{path}', async (req, res) => {
       const query = parse(schemas.casQuery, req.query, 'query');
       await vault.destroyAll(callerOf(res), rawPath(req, '/v1/metadata/'), query.cas);
@@ -83,7 +93,7 @@ export function mountRoutes(router: Pick<Router, 'get' | 'put' | 'post' | 'delet
   );
 
   router.post(
-    '/v1/undelete/*path',
+    under('/v1/undelete/'),
     route('/v1/undelete/{path}', async (req, res) => {
       const body = parse(schemas.versionsBody, res.locals.body, 'body');
       res.json(mutationView(await vault.undelete(callerOf(res), rawPath(req, '/v1/undelete/'), body)));
@@ -91,7 +101,7 @@ export function mountRoutes(router: Pick<Router, 'get' | 'put' | 'post' | 'delet
   );
 
   router.post(
-    '/v1/destroy/*path',
+    under('/v1/destroy/'),
     route('/v1/destroy/{path}', async (req, res) => {
       const body = parse(schemas.versionsBody, res.locals.body, 'body');
       res.json(mutationView(await vault.destroy(callerOf(res), rawPath(req, '/v1/destroy/'), body)));
@@ -107,7 +117,7 @@ export function mountRoutes(router: Pick<Router, 'get' | 'put' | 'post' | 'delet
   );
 
   router.post(
-    '/v1/rewrap/*path',
+    under('/v1/rewrap/'),
     route('/v1/rewrap/{path}', async (req, res) => {
       parse(schemas.emptyBody, res.locals.body, 'body');
       res.json(await vault.rewrap(callerOf(res), rawPath(req, '/v1/rewrap/')));
