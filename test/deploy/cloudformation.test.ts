@@ -89,91 +89,113 @@ afterAll(() => {
 
 const PSEUDO = /^AWS::/;
 
-function evaluateCondition(name: string): boolean {
-  const evaluate = (node: Json): boolean => {
-    const object = node as JsonObject;
-    if ('Condition' in object) return evaluateCondition(object.Condition as string);
-    if ('Fn::Not' in object) return !evaluate((object['Fn::Not'] as Json[])[0]!);
-    if ('Fn::And' in object) return (object['Fn::And'] as Json[]).every(evaluate);
-    if ('Fn::Or' in object) return (object['Fn::Or'] as Json[]).some(evaluate);
-    if ('Fn::Equals' in object) {
-      const [a, b] = (object['Fn::Equals'] as Json[]).map((side) => resolveValue(side));
-      return a === b;
-    }
-    throw new Error(`unsupported condition ${JSON.stringify(node)}`);
-  };
-  const condition = template.Conditions?.[name];
-  if (condition === undefined) throw new Error(`unknown condition ${name}`);
-  return evaluate(condition);
-}
-
-/** The value a `${Name}` / Ref stands for: a parameter's default (this stage's), or a symbol. */
-function referenceTo(name: string, attribute?: string): string {
-  if (PSEUDO.test(name)) return `\${${name}}`;
-  if (attribute) {
-    if (!template.Resources[name]) throw new Error(`GetAtt of unknown resource ${name}`);
-    return `getatt(${name}.${attribute})`;
-  }
-  const parameter = template.Parameters?.[name];
-  if (parameter) {
-    if (typeof parameter.Default !== 'string') throw new Error(`parameter ${name} has no default`);
-    return parameter.Default;
-  }
-  if (!template.Resources[name]) throw new Error(`Ref to unknown ${name}`);
-  return `ref(${name})`;
-}
-
 const NO_VALUE = Symbol('AWS::NoValue');
 
 /**
- * Resolves Ref, Fn::GetAtt, Fn::Sub, Fn::Join and Fn::If to plain values; resources become
- * symbols (`ref(X)`, `getatt(X.Arn)`), pseudo parameters stay `${AWS::...}`.
+ * The intrinsic functions of the packaged template, resolved as CloudFormation would with these
+ * parameter values (any parameter not named keeps its default, i.e. this stage's value): one
+ * package checks every shape the parameters select.
  */
-function resolveValue(node: Json | undefined): Json {
-  if (node === null || node === undefined || typeof node !== 'object') return node ?? null;
-  if (Array.isArray(node)) return node.map(resolveValue).filter((item) => (item as unknown) !== NO_VALUE);
-  const keys = Object.keys(node);
-  if (keys.length === 1) {
-    const [key] = keys as [string];
-    const argument = node[key]!;
-    switch (key) {
-      case 'Ref':
-        return argument === 'AWS::NoValue' ? (NO_VALUE as unknown as Json) : referenceTo(argument as string);
-      case 'Fn::GetAtt': {
-        const [name, attribute] = Array.isArray(argument)
-          ? (argument as string[])
-          : (argument as string).split(/\.(.*)/s);
-        return referenceTo(name!, attribute);
+function resolverFor(parameters: Record<string, string> = {}) {
+  for (const name of Object.keys(parameters))
+    if (!template.Parameters?.[name]) throw new Error(`override of unknown parameter ${name}`);
+
+  function evaluateCondition(name: string): boolean {
+    const evaluate = (node: Json): boolean => {
+      const object = node as JsonObject;
+      if ('Condition' in object) return evaluateCondition(object.Condition as string);
+      if ('Fn::Not' in object) return !evaluate((object['Fn::Not'] as Json[])[0]!);
+      if ('Fn::And' in object) return (object['Fn::And'] as Json[]).every(evaluate);
+      if ('Fn::Or' in object) return (object['Fn::Or'] as Json[]).some(evaluate);
+      if ('Fn::Equals' in object) {
+        const [a, b] = (object['Fn::Equals'] as Json[]).map((side) => resolveValue(side));
+        return a === b;
       }
-      case 'Fn::Sub': {
-        const [text, variables] = Array.isArray(argument)
-          ? (argument as [string, JsonObject])
-          : [argument as string, {}];
-        return text.replace(/\$\{([^}]+)\}/g, (_whole, inner: string) => {
-          if (inner.startsWith('!')) return `\${${inner.slice(1)}}`;
-          if (inner in variables) return String(resolveValue(variables[inner]));
-          const [name, attribute] = inner.split(/\.(.*)/s);
-          return referenceTo(name!, attribute);
-        });
-      }
-      case 'Fn::Join': {
-        const [separator, parts] = argument as [string, Json[]];
-        return (resolveValue(parts) as Json[]).map(String).join(separator);
-      }
-      case 'Fn::If': {
-        const [condition, whenTrue, whenFalse] = argument as [string, Json, Json];
-        return resolveValue(evaluateCondition(condition) ? whenTrue : whenFalse);
-      }
-      default:
-        if (key.startsWith('Fn::')) throw new Error(`unsupported intrinsic ${key}`);
+      throw new Error(`unsupported condition ${JSON.stringify(node)}`);
+    };
+    const condition = template.Conditions?.[name];
+    if (condition === undefined) throw new Error(`unknown condition ${name}`);
+    return evaluate(condition);
+  }
+
+  /** What a `${Name}` / Ref stands for: a parameter's value (override, else default), or a symbol. */
+  function referenceTo(name: string, attribute?: string): string {
+    if (PSEUDO.test(name)) return `\${${name}}`;
+    if (attribute) {
+      if (!template.Resources[name]) throw new Error(`GetAtt of unknown resource ${name}`);
+      return `getatt(${name}.${attribute})`;
     }
+    const parameter = template.Parameters?.[name];
+    if (parameter) {
+      if (name in parameters) return parameters[name]!;
+      if (typeof parameter.Default !== 'string') throw new Error(`parameter ${name} has no default`);
+      return parameter.Default;
+    }
+    if (!template.Resources[name]) throw new Error(`Ref to unknown ${name}`);
+    return `ref(${name})`;
   }
-  const out: JsonObject = {};
-  for (const [key, value] of Object.entries(node)) {
-    const resolved = resolveValue(value);
-    if ((resolved as unknown) !== NO_VALUE) out[key] = resolved;
+
+  /**
+   * Resolves Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Split and Fn::If to plain values; resources
+   * become symbols (`ref(X)`, `getatt(X.Arn)`), pseudo parameters stay `${AWS::...}`.
+   */
+  function resolveValue(node: Json | undefined): Json {
+    if (node === null || node === undefined || typeof node !== 'object') return node ?? null;
+    if (Array.isArray(node)) return node.map(resolveValue).filter((item) => (item as unknown) !== NO_VALUE);
+    const keys = Object.keys(node);
+    if (keys.length === 1) {
+      const [key] = keys as [string];
+      const argument = node[key]!;
+      switch (key) {
+        case 'Ref':
+          return argument === 'AWS::NoValue' ? (NO_VALUE as unknown as Json) : referenceTo(argument as string);
+        case 'Fn::GetAtt': {
+          const [name, attribute] = Array.isArray(argument)
+            ? (argument as string[])
+            : (argument as string).split(/\.(.*)/s);
+          return referenceTo(name!, attribute);
+        }
+        case 'Fn::Sub': {
+          const [text, variables] = Array.isArray(argument)
+            ? (argument as [string, JsonObject])
+            : [argument as string, {}];
+          return text.replace(/\$\{([^}]+)\}/g, (_whole, inner: string) => {
+            if (inner.startsWith('!')) return `\${${inner.slice(1)}}`;
+            if (inner in variables) return String(resolveValue(variables[inner]));
+            const [name, attribute] = inner.split(/\.(.*)/s);
+            return referenceTo(name!, attribute);
+          });
+        }
+        case 'Fn::Join': {
+          const [separator, parts] = argument as [string, Json[]];
+          return (resolveValue(parts) as Json[]).map(String).join(separator);
+        }
+        case 'Fn::Split': {
+          const [separator, text] = argument as [string, Json];
+          return String(resolveValue(text)).split(separator);
+        }
+        case 'Fn::If': {
+          const [condition, whenTrue, whenFalse] = argument as [string, Json, Json];
+          return resolveValue(evaluateCondition(condition) ? whenTrue : whenFalse);
+        }
+        default:
+          if (key.startsWith('Fn::')) throw new Error(`unsupported intrinsic ${key}`);
+      }
+    }
+    const out: JsonObject = {};
+    for (const [key, value] of Object.entries(node)) {
+      const resolved = resolveValue(value);
+      if ((resolved as unknown) !== NO_VALUE) out[key] = resolved;
+    }
+    return out;
   }
-  return out;
+
+  return { evaluateCondition, resolveValue };
+}
+
+/** The template as this stage deploys it: every parameter at its default. */
+function resolveValue(node: Json | undefined): Json {
+  return resolverFor().resolveValue(node);
 }
 
 const list = <T>(value: T | T[] | undefined | null): T[] =>
@@ -206,7 +228,6 @@ const VAULT_ROLE_ARN = `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/ref(
 const ACCOUNT_ROOT = 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root';
 const CONTEXT_KEYS = 'kms:EncryptionContextKeys';
 
-/** Every statement granted to the function's role: its inline policies and attached ones. */
 /**
  * Every use of the key must carry the vault's context: kms-vault:path (a secret version) or
  * kms-vault:purpose (the listing-cursor key), and no context key but the vault's three.
@@ -223,14 +244,17 @@ function expectVaultContextCondition(statement: Statement): void {
   ]);
 }
 
-function functionRoleStatements(): Statement[] {
-  const role = resolveValue(resource(FUNCTION_ROLE).Properties as Json) as JsonObject;
+/** Every statement granted to the function's role: its inline policies and attached ones. */
+function functionRoleStatements(resolver = resolverFor()): Statement[] {
+  const resolve = resolver.resolveValue;
+  const role = resolve(resource(FUNCTION_ROLE).Properties as Json) as JsonObject;
   expect(role.ManagedPolicyArns).toBeUndefined();
   const inline = list(role.Policies as JsonObject[]).flatMap((policy) =>
     list((policy.PolicyDocument as JsonObject).Statement as unknown as Statement[]),
   );
   const attached = [...resourcesOfType('AWS::IAM::Policy'), ...resourcesOfType('AWS::IAM::ManagedPolicy')]
-    .map(([, r]) => resolveValue(r.Properties as Json) as JsonObject)
+    .filter(([, r]) => !r.Condition || resolver.evaluateCondition(r.Condition))
+    .map(([, r]) => resolve(r.Properties as Json) as JsonObject)
     .filter((properties) => list(properties.Roles as string[]).includes(`ref(${FUNCTION_ROLE})`))
     .flatMap((properties) => list((properties.PolicyDocument as JsonObject).Statement as unknown as Statement[]));
   return [...inline, ...attached];
