@@ -94,7 +94,7 @@ const NO_VALUE = Symbol('AWS::NoValue');
 /**
  * The intrinsic functions of the packaged template, resolved as CloudFormation would with these
  * parameter values (any parameter not named keeps its default, i.e. this stage's value): one
- * package checks every shape the parameters select.
+ * package checks every shape the parameters select, e.g. with and without VPC placement.
  */
 function resolverFor(parameters: Record<string, string> = {}) {
   for (const name of Object.keys(parameters))
@@ -619,6 +619,149 @@ describe('npm run package', () => {
       `${api}/GET/v1/metadata/exchange-keys/*`,
       `${api}/GET/v1/secrets/exchange-keys/*`,
     ]);
+  });
+});
+
+describe('VPC placement: a fixed egress address for exchange IP whitelists', () => {
+  const SUBNETS = ['subnet-0a1b2c3d4e5f60718', 'subnet-4e5f6a7b'];
+  const GROUPS = ['sg-0123abcd'];
+  const IN_VPC = { VpcSubnetIds: SUBNETS.join(','), VpcSecurityGroupIds: GROUPS.join(',') };
+  const ENDPOINT = { VpcId: 'vpc-0f1e2d3c', VpcDynamoDbEndpointRouteTableIds: 'rtb-0a1b2c3d,rtb-4e5f6a7b' };
+  // The EC2 actions of AWSLambdaVPCAccessExecutionRole (v3), which Lambda needs to create,
+  // find and delete the function's network interfaces; the policy's logs:* on "*" is left out.
+  const ENI_ACTIONS = [
+    'ec2:AssignPrivateIpAddresses',
+    'ec2:CreateNetworkInterface',
+    'ec2:DeleteNetworkInterface',
+    'ec2:DescribeNetworkInterfaces',
+    'ec2:DescribeSubnets',
+    'ec2:UnassignPrivateIpAddresses',
+  ];
+  type Resolver = ReturnType<typeof resolverFor>;
+  const touchesEc2 = (s: Statement) => list(s.Action).some((action) => action.startsWith('ec2:'));
+  const functionProperties = (resolver: Resolver) =>
+    resolver.resolveValue(resource('ApiLambdaFunction').Properties as Json) as JsonObject;
+  const present = <T extends { Condition?: string }>(resolver: Resolver, entries: Array<[string, T]>) =>
+    entries.filter(([, r]) => !r.Condition || resolver.evaluateCondition(r.Condition));
+  const ec2Resources = (resolver: Resolver) =>
+    present(
+      resolver,
+      Object.entries(template.Resources).filter(([, r]) => r.Type.startsWith('AWS::EC2::')),
+    );
+  const outputs = (resolver: Resolver) =>
+    Object.fromEntries(
+      present(
+        resolver,
+        Object.entries(template.Outputs ?? {}) as Array<[string, JsonObject & { Condition?: string }]>,
+      ).map(([name, output]) => [name, (resolver.resolveValue(output) as JsonObject).Value]),
+    );
+
+  it('is off by default: no VpcConfig, no EC2 permission or resource, no VPC output', () => {
+    const defaults = resolverFor();
+    for (const name of ['VpcSubnetIds', 'VpcSecurityGroupIds', 'VpcId', 'VpcDynamoDbEndpointRouteTableIds'])
+      expect({ name, value: template.Parameters![name]!.Default }).toEqual({ name, value: '' });
+    expect(defaults.evaluateCondition('PlaceInVpc')).toBe(false);
+    expect(functionProperties(defaults).VpcConfig).toBeUndefined();
+    const statements = functionRoleStatements(defaults);
+    expect(statements.filter(touchesEc2)).toEqual([]);
+    expect(statements.filter((s) => s.Effect !== 'Allow')).toEqual([]);
+    expect(ec2Resources(defaults)).toEqual([]);
+    expect(Object.keys(outputs(defaults)).filter((name) => name.includes('Vpc'))).toEqual([]);
+  });
+
+  it('runs the function in exactly the given subnets and security groups, and names them in an output', () => {
+    const inVpc = resolverFor(IN_VPC);
+    expect(functionProperties(inVpc).VpcConfig).toEqual({ SubnetIds: SUBNETS, SecurityGroupIds: GROUPS });
+    expect(outputs(inVpc)).toMatchObject({
+      VaultVpcSubnetIds: SUBNETS.join(','),
+      VaultVpcSecurityGroupIds: GROUPS.join(','),
+    });
+    // Lambda checks the role's network-interface permissions when it places the function in
+    // the VPC: they are in the policy the function is created after.
+    expect(list(resource('ApiLambdaFunction').DependsOn)).toContain('VaultRolePolicy');
+    const policy = inVpc.resolveValue(resource('VaultRolePolicy').Properties as Json) as JsonObject;
+    expect(
+      list((policy.PolicyDocument as JsonObject).Statement as unknown as Statement[]).filter(touchesEc2),
+    ).toHaveLength(2);
+    // Still nothing created in the VPC: the subnets, their NAT gateways and the groups are the user's.
+    expect(ec2Resources(inVpc)).toEqual([]);
+  });
+
+  it('lets Lambda manage the network interfaces on "*", as AWS requires, and denies them to the function code', () => {
+    const statements = functionRoleStatements(resolverFor(IN_VPC));
+    const network = statements.filter(touchesEc2);
+    const allow = network.filter((s) => s.Effect === 'Allow');
+    const deny = network.filter((s) => s.Effect === 'Deny');
+    expect(allow).toHaveLength(1);
+    expect(deny).toHaveLength(1);
+    expect(list(allow[0]!.Action).sort()).toEqual(ENI_ACTIONS);
+    expect(allow[0]!.Resource).toBe('*');
+    expect(allow[0]!.Condition).toBeUndefined();
+    // Requests signed with the function's runtime credentials carry lambda:SourceFunctionArn;
+    // Lambda's own interface management does not. The deny covers every action granted.
+    expect(list(deny[0]!.Action).sort()).toEqual(ENI_ACTIONS);
+    expect(deny[0]!.Resource).toBe('*');
+    expect(deny[0]!.Condition).toEqual({ Null: { 'lambda:SourceFunctionArn': 'false' } });
+    // These two are the role's only statements on "*".
+    expect(statements.filter((s) => list(s.Resource as string | string[]).includes('*'))).toEqual(network);
+  });
+
+  it('widens nothing else: every other statement of the role is the same with and without a VPC', () => {
+    const inVpc = functionRoleStatements(resolverFor(IN_VPC));
+    expect(inVpc.filter((s) => !touchesEc2(s))).toEqual(functionRoleStatements());
+    expect(resolverFor(IN_VPC).resolveValue(resource(FUNCTION_ROLE).Properties as Json)).toEqual(
+      resolveValue(resource(FUNCTION_ROLE).Properties as Json),
+    );
+    // Only the function's VpcConfig changes on the function.
+    const { VpcConfig: _vpc, ...rest } = functionProperties(resolverFor(IN_VPC));
+    expect(rest).toEqual(functionProperties(resolverFor()));
+  });
+
+  it('does not drop a half-set placement: Lambda gets an empty id and refuses it, failing the deploy', () => {
+    const subnetsOnly = resolverFor({ VpcSubnetIds: SUBNETS.join(',') });
+    expect(functionProperties(subnetsOnly).VpcConfig).toEqual({ SubnetIds: SUBNETS, SecurityGroupIds: [''] });
+    const groupsOnly = resolverFor({ VpcSecurityGroupIds: GROUPS.join(',') });
+    expect(functionProperties(groupsOnly).VpcConfig).toEqual({ SubnetIds: [''], SecurityGroupIds: GROUPS });
+  });
+
+  it('adds the free DynamoDB gateway endpoint only on the route tables given, with no policy narrowing it', () => {
+    expect(ec2Resources(resolverFor({ ...IN_VPC }))).toEqual([]);
+    const withEndpoint = resolverFor({ ...IN_VPC, ...ENDPOINT });
+    const endpoints = ec2Resources(withEndpoint);
+    expect(endpoints.map(([name, r]) => [name, r.Type])).toEqual([
+      ['VaultDynamoDbGatewayEndpoint', 'AWS::EC2::VPCEndpoint'],
+    ]);
+    expect(withEndpoint.resolveValue(endpoints[0]![1].Properties as Json)).toEqual({
+      VpcEndpointType: 'Gateway',
+      VpcId: ENDPOINT.VpcId,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation pseudo parameter, not a JS template
+      ServiceName: 'com.amazonaws.${AWS::Region}.dynamodb',
+      RouteTableIds: ENDPOINT.VpcDynamoDbEndpointRouteTableIds.split(','),
+    });
+    expect(outputs(withEndpoint)).toMatchObject({
+      VaultDynamoDbGatewayEndpointId: 'ref(VaultDynamoDbGatewayEndpoint)',
+    });
+  });
+
+  it('accepts only comma-separated ids of the right kind in its parameters', () => {
+    const accepts = (name: string, value: string) =>
+      new RegExp(String(template.Parameters![name]!.AllowedPattern)).test(value);
+    const cases: Array<[string, string, boolean]> = [
+      ['VpcSubnetIds', '', true],
+      ['VpcSubnetIds', SUBNETS.join(','), true],
+      ['VpcSubnetIds', 'subnet-0a1b2c3d, subnet-4e5f6a7b', false],
+      ['VpcSubnetIds', 'subnet-a', false],
+      ['VpcSubnetIds', 'sg-0123abcd', false],
+      ['VpcSubnetIds', 'subnet-0a1b2c3d,', false],
+      ['VpcSecurityGroupIds', 'sg-0123abcd,sg-0123456789abcdef0', true],
+      ['VpcSecurityGroupIds', 'default', false],
+      ['VpcId', 'vpc-0f1e2d3c', true],
+      ['VpcId', 'vpc-0f1e2d3c,vpc-0f1e2d3d', false],
+      ['VpcDynamoDbEndpointRouteTableIds', ENDPOINT.VpcDynamoDbEndpointRouteTableIds, true],
+      ['VpcDynamoDbEndpointRouteTableIds', 'rtb-main', false],
+    ];
+    for (const [name, value, expected] of cases)
+      expect({ name, value, accepted: accepts(name, value) }).toEqual({ name, value, accepted: expected });
   });
 });
 
