@@ -89,91 +89,113 @@ afterAll(() => {
 
 const PSEUDO = /^AWS::/;
 
-function evaluateCondition(name: string): boolean {
-  const evaluate = (node: Json): boolean => {
-    const object = node as JsonObject;
-    if ('Condition' in object) return evaluateCondition(object.Condition as string);
-    if ('Fn::Not' in object) return !evaluate((object['Fn::Not'] as Json[])[0]!);
-    if ('Fn::And' in object) return (object['Fn::And'] as Json[]).every(evaluate);
-    if ('Fn::Or' in object) return (object['Fn::Or'] as Json[]).some(evaluate);
-    if ('Fn::Equals' in object) {
-      const [a, b] = (object['Fn::Equals'] as Json[]).map((side) => resolveValue(side));
-      return a === b;
-    }
-    throw new Error(`unsupported condition ${JSON.stringify(node)}`);
-  };
-  const condition = template.Conditions?.[name];
-  if (condition === undefined) throw new Error(`unknown condition ${name}`);
-  return evaluate(condition);
-}
-
-/** The value a `${Name}` / Ref stands for: a parameter's default (this stage's), or a symbol. */
-function referenceTo(name: string, attribute?: string): string {
-  if (PSEUDO.test(name)) return `\${${name}}`;
-  if (attribute) {
-    if (!template.Resources[name]) throw new Error(`GetAtt of unknown resource ${name}`);
-    return `getatt(${name}.${attribute})`;
-  }
-  const parameter = template.Parameters?.[name];
-  if (parameter) {
-    if (typeof parameter.Default !== 'string') throw new Error(`parameter ${name} has no default`);
-    return parameter.Default;
-  }
-  if (!template.Resources[name]) throw new Error(`Ref to unknown ${name}`);
-  return `ref(${name})`;
-}
-
 const NO_VALUE = Symbol('AWS::NoValue');
 
 /**
- * Resolves Ref, Fn::GetAtt, Fn::Sub, Fn::Join and Fn::If to plain values; resources become
- * symbols (`ref(X)`, `getatt(X.Arn)`), pseudo parameters stay `${AWS::...}`.
+ * The intrinsic functions of the packaged template, resolved as CloudFormation would with these
+ * parameter values (any parameter not named keeps its default, i.e. this stage's value): one
+ * package checks every shape the parameters select, e.g. with and without VPC placement.
  */
-function resolveValue(node: Json | undefined): Json {
-  if (node === null || node === undefined || typeof node !== 'object') return node ?? null;
-  if (Array.isArray(node)) return node.map(resolveValue).filter((item) => (item as unknown) !== NO_VALUE);
-  const keys = Object.keys(node);
-  if (keys.length === 1) {
-    const [key] = keys as [string];
-    const argument = node[key]!;
-    switch (key) {
-      case 'Ref':
-        return argument === 'AWS::NoValue' ? (NO_VALUE as unknown as Json) : referenceTo(argument as string);
-      case 'Fn::GetAtt': {
-        const [name, attribute] = Array.isArray(argument)
-          ? (argument as string[])
-          : (argument as string).split(/\.(.*)/s);
-        return referenceTo(name!, attribute);
+function resolverFor(parameters: Record<string, string> = {}) {
+  for (const name of Object.keys(parameters))
+    if (!template.Parameters?.[name]) throw new Error(`override of unknown parameter ${name}`);
+
+  function evaluateCondition(name: string): boolean {
+    const evaluate = (node: Json): boolean => {
+      const object = node as JsonObject;
+      if ('Condition' in object) return evaluateCondition(object.Condition as string);
+      if ('Fn::Not' in object) return !evaluate((object['Fn::Not'] as Json[])[0]!);
+      if ('Fn::And' in object) return (object['Fn::And'] as Json[]).every(evaluate);
+      if ('Fn::Or' in object) return (object['Fn::Or'] as Json[]).some(evaluate);
+      if ('Fn::Equals' in object) {
+        const [a, b] = (object['Fn::Equals'] as Json[]).map((side) => resolveValue(side));
+        return a === b;
       }
-      case 'Fn::Sub': {
-        const [text, variables] = Array.isArray(argument)
-          ? (argument as [string, JsonObject])
-          : [argument as string, {}];
-        return text.replace(/\$\{([^}]+)\}/g, (_whole, inner: string) => {
-          if (inner.startsWith('!')) return `\${${inner.slice(1)}}`;
-          if (inner in variables) return String(resolveValue(variables[inner]));
-          const [name, attribute] = inner.split(/\.(.*)/s);
-          return referenceTo(name!, attribute);
-        });
-      }
-      case 'Fn::Join': {
-        const [separator, parts] = argument as [string, Json[]];
-        return (resolveValue(parts) as Json[]).map(String).join(separator);
-      }
-      case 'Fn::If': {
-        const [condition, whenTrue, whenFalse] = argument as [string, Json, Json];
-        return resolveValue(evaluateCondition(condition) ? whenTrue : whenFalse);
-      }
-      default:
-        if (key.startsWith('Fn::')) throw new Error(`unsupported intrinsic ${key}`);
+      throw new Error(`unsupported condition ${JSON.stringify(node)}`);
+    };
+    const condition = template.Conditions?.[name];
+    if (condition === undefined) throw new Error(`unknown condition ${name}`);
+    return evaluate(condition);
+  }
+
+  /** What a `${Name}` / Ref stands for: a parameter's value (override, else default), or a symbol. */
+  function referenceTo(name: string, attribute?: string): string {
+    if (PSEUDO.test(name)) return `\${${name}}`;
+    if (attribute) {
+      if (!template.Resources[name]) throw new Error(`GetAtt of unknown resource ${name}`);
+      return `getatt(${name}.${attribute})`;
     }
+    const parameter = template.Parameters?.[name];
+    if (parameter) {
+      if (name in parameters) return parameters[name]!;
+      if (typeof parameter.Default !== 'string') throw new Error(`parameter ${name} has no default`);
+      return parameter.Default;
+    }
+    if (!template.Resources[name]) throw new Error(`Ref to unknown ${name}`);
+    return `ref(${name})`;
   }
-  const out: JsonObject = {};
-  for (const [key, value] of Object.entries(node)) {
-    const resolved = resolveValue(value);
-    if ((resolved as unknown) !== NO_VALUE) out[key] = resolved;
+
+  /**
+   * Resolves Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Split and Fn::If to plain values; resources
+   * become symbols (`ref(X)`, `getatt(X.Arn)`), pseudo parameters stay `${AWS::...}`.
+   */
+  function resolveValue(node: Json | undefined): Json {
+    if (node === null || node === undefined || typeof node !== 'object') return node ?? null;
+    if (Array.isArray(node)) return node.map(resolveValue).filter((item) => (item as unknown) !== NO_VALUE);
+    const keys = Object.keys(node);
+    if (keys.length === 1) {
+      const [key] = keys as [string];
+      const argument = node[key]!;
+      switch (key) {
+        case 'Ref':
+          return argument === 'AWS::NoValue' ? (NO_VALUE as unknown as Json) : referenceTo(argument as string);
+        case 'Fn::GetAtt': {
+          const [name, attribute] = Array.isArray(argument)
+            ? (argument as string[])
+            : (argument as string).split(/\.(.*)/s);
+          return referenceTo(name!, attribute);
+        }
+        case 'Fn::Sub': {
+          const [text, variables] = Array.isArray(argument)
+            ? (argument as [string, JsonObject])
+            : [argument as string, {}];
+          return text.replace(/\$\{([^}]+)\}/g, (_whole, inner: string) => {
+            if (inner.startsWith('!')) return `\${${inner.slice(1)}}`;
+            if (inner in variables) return String(resolveValue(variables[inner]));
+            const [name, attribute] = inner.split(/\.(.*)/s);
+            return referenceTo(name!, attribute);
+          });
+        }
+        case 'Fn::Join': {
+          const [separator, parts] = argument as [string, Json[]];
+          return (resolveValue(parts) as Json[]).map(String).join(separator);
+        }
+        case 'Fn::Split': {
+          const [separator, text] = argument as [string, Json];
+          return String(resolveValue(text)).split(separator);
+        }
+        case 'Fn::If': {
+          const [condition, whenTrue, whenFalse] = argument as [string, Json, Json];
+          return resolveValue(evaluateCondition(condition) ? whenTrue : whenFalse);
+        }
+        default:
+          if (key.startsWith('Fn::')) throw new Error(`unsupported intrinsic ${key}`);
+      }
+    }
+    const out: JsonObject = {};
+    for (const [key, value] of Object.entries(node)) {
+      const resolved = resolveValue(value);
+      if ((resolved as unknown) !== NO_VALUE) out[key] = resolved;
+    }
+    return out;
   }
-  return out;
+
+  return { evaluateCondition, resolveValue };
+}
+
+/** The template as this stage deploys it: every parameter at its default. */
+function resolveValue(node: Json | undefined): Json {
+  return resolverFor().resolveValue(node);
 }
 
 const list = <T>(value: T | T[] | undefined | null): T[] =>
@@ -206,7 +228,6 @@ const VAULT_ROLE_ARN = `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/ref(
 const ACCOUNT_ROOT = 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root';
 const CONTEXT_KEYS = 'kms:EncryptionContextKeys';
 
-/** Every statement granted to the function's role: its inline policies and attached ones. */
 /**
  * Every use of the key must carry the vault's context: kms-vault:path (a secret version) or
  * kms-vault:purpose (the listing-cursor key), and no context key but the vault's three.
@@ -223,14 +244,17 @@ function expectVaultContextCondition(statement: Statement): void {
   ]);
 }
 
-function functionRoleStatements(): Statement[] {
-  const role = resolveValue(resource(FUNCTION_ROLE).Properties as Json) as JsonObject;
+/** Every statement granted to the function's role: its inline policies and attached ones. */
+function functionRoleStatements(resolver = resolverFor()): Statement[] {
+  const resolve = resolver.resolveValue;
+  const role = resolve(resource(FUNCTION_ROLE).Properties as Json) as JsonObject;
   expect(role.ManagedPolicyArns).toBeUndefined();
   const inline = list(role.Policies as JsonObject[]).flatMap((policy) =>
     list((policy.PolicyDocument as JsonObject).Statement as unknown as Statement[]),
   );
   const attached = [...resourcesOfType('AWS::IAM::Policy'), ...resourcesOfType('AWS::IAM::ManagedPolicy')]
-    .map(([, r]) => resolveValue(r.Properties as Json) as JsonObject)
+    .filter(([, r]) => !r.Condition || resolver.evaluateCondition(r.Condition))
+    .map(([, r]) => resolve(r.Properties as Json) as JsonObject)
     .filter((properties) => list(properties.Roles as string[]).includes(`ref(${FUNCTION_ROLE})`))
     .flatMap((properties) => list((properties.PolicyDocument as JsonObject).Statement as unknown as Statement[]));
   return [...inline, ...attached];
@@ -595,6 +619,149 @@ describe('npm run package', () => {
       `${api}/GET/v1/metadata/exchange-keys/*`,
       `${api}/GET/v1/secrets/exchange-keys/*`,
     ]);
+  });
+});
+
+describe('VPC placement: a fixed egress address for exchange IP whitelists', () => {
+  const SUBNETS = ['subnet-0a1b2c3d4e5f60718', 'subnet-4e5f6a7b'];
+  const GROUPS = ['sg-0123abcd'];
+  const IN_VPC = { VpcSubnetIds: SUBNETS.join(','), VpcSecurityGroupIds: GROUPS.join(',') };
+  const ENDPOINT = { VpcId: 'vpc-0f1e2d3c', VpcDynamoDbEndpointRouteTableIds: 'rtb-0a1b2c3d,rtb-4e5f6a7b' };
+  // The EC2 actions of AWSLambdaVPCAccessExecutionRole (v3), which Lambda needs to create,
+  // find and delete the function's network interfaces; the policy's logs:* on "*" is left out.
+  const ENI_ACTIONS = [
+    'ec2:AssignPrivateIpAddresses',
+    'ec2:CreateNetworkInterface',
+    'ec2:DeleteNetworkInterface',
+    'ec2:DescribeNetworkInterfaces',
+    'ec2:DescribeSubnets',
+    'ec2:UnassignPrivateIpAddresses',
+  ];
+  type Resolver = ReturnType<typeof resolverFor>;
+  const touchesEc2 = (s: Statement) => list(s.Action).some((action) => action.startsWith('ec2:'));
+  const functionProperties = (resolver: Resolver) =>
+    resolver.resolveValue(resource('ApiLambdaFunction').Properties as Json) as JsonObject;
+  const present = <T extends { Condition?: string }>(resolver: Resolver, entries: Array<[string, T]>) =>
+    entries.filter(([, r]) => !r.Condition || resolver.evaluateCondition(r.Condition));
+  const ec2Resources = (resolver: Resolver) =>
+    present(
+      resolver,
+      Object.entries(template.Resources).filter(([, r]) => r.Type.startsWith('AWS::EC2::')),
+    );
+  const outputs = (resolver: Resolver) =>
+    Object.fromEntries(
+      present(
+        resolver,
+        Object.entries(template.Outputs ?? {}) as Array<[string, JsonObject & { Condition?: string }]>,
+      ).map(([name, output]) => [name, (resolver.resolveValue(output) as JsonObject).Value]),
+    );
+
+  it('is off by default: no VpcConfig, no EC2 permission or resource, no VPC output', () => {
+    const defaults = resolverFor();
+    for (const name of ['VpcSubnetIds', 'VpcSecurityGroupIds', 'VpcId', 'VpcDynamoDbEndpointRouteTableIds'])
+      expect({ name, value: template.Parameters![name]!.Default }).toEqual({ name, value: '' });
+    expect(defaults.evaluateCondition('PlaceInVpc')).toBe(false);
+    expect(functionProperties(defaults).VpcConfig).toBeUndefined();
+    const statements = functionRoleStatements(defaults);
+    expect(statements.filter(touchesEc2)).toEqual([]);
+    expect(statements.filter((s) => s.Effect !== 'Allow')).toEqual([]);
+    expect(ec2Resources(defaults)).toEqual([]);
+    expect(Object.keys(outputs(defaults)).filter((name) => name.includes('Vpc'))).toEqual([]);
+  });
+
+  it('runs the function in exactly the given subnets and security groups, and names them in an output', () => {
+    const inVpc = resolverFor(IN_VPC);
+    expect(functionProperties(inVpc).VpcConfig).toEqual({ SubnetIds: SUBNETS, SecurityGroupIds: GROUPS });
+    expect(outputs(inVpc)).toMatchObject({
+      VaultVpcSubnetIds: SUBNETS.join(','),
+      VaultVpcSecurityGroupIds: GROUPS.join(','),
+    });
+    // Lambda checks the role's network-interface permissions when it places the function in
+    // the VPC: they are in the policy the function is created after.
+    expect(list(resource('ApiLambdaFunction').DependsOn)).toContain('VaultRolePolicy');
+    const policy = inVpc.resolveValue(resource('VaultRolePolicy').Properties as Json) as JsonObject;
+    expect(
+      list((policy.PolicyDocument as JsonObject).Statement as unknown as Statement[]).filter(touchesEc2),
+    ).toHaveLength(2);
+    // Still nothing created in the VPC: the subnets, their NAT gateways and the groups are the user's.
+    expect(ec2Resources(inVpc)).toEqual([]);
+  });
+
+  it('lets Lambda manage the network interfaces on "*", as AWS requires, and denies them to the function code', () => {
+    const statements = functionRoleStatements(resolverFor(IN_VPC));
+    const network = statements.filter(touchesEc2);
+    const allow = network.filter((s) => s.Effect === 'Allow');
+    const deny = network.filter((s) => s.Effect === 'Deny');
+    expect(allow).toHaveLength(1);
+    expect(deny).toHaveLength(1);
+    expect(list(allow[0]!.Action).sort()).toEqual(ENI_ACTIONS);
+    expect(allow[0]!.Resource).toBe('*');
+    expect(allow[0]!.Condition).toBeUndefined();
+    // Requests signed with the function's runtime credentials carry lambda:SourceFunctionArn;
+    // Lambda's own interface management does not. The deny covers every action granted.
+    expect(list(deny[0]!.Action).sort()).toEqual(ENI_ACTIONS);
+    expect(deny[0]!.Resource).toBe('*');
+    expect(deny[0]!.Condition).toEqual({ Null: { 'lambda:SourceFunctionArn': 'false' } });
+    // These two are the role's only statements on "*".
+    expect(statements.filter((s) => list(s.Resource as string | string[]).includes('*'))).toEqual(network);
+  });
+
+  it('widens nothing else: every other statement of the role is the same with and without a VPC', () => {
+    const inVpc = functionRoleStatements(resolverFor(IN_VPC));
+    expect(inVpc.filter((s) => !touchesEc2(s))).toEqual(functionRoleStatements());
+    expect(resolverFor(IN_VPC).resolveValue(resource(FUNCTION_ROLE).Properties as Json)).toEqual(
+      resolveValue(resource(FUNCTION_ROLE).Properties as Json),
+    );
+    // Only the function's VpcConfig changes on the function.
+    const { VpcConfig: _vpc, ...rest } = functionProperties(resolverFor(IN_VPC));
+    expect(rest).toEqual(functionProperties(resolverFor()));
+  });
+
+  it('does not drop a half-set placement: Lambda gets an empty id and refuses it, failing the deploy', () => {
+    const subnetsOnly = resolverFor({ VpcSubnetIds: SUBNETS.join(',') });
+    expect(functionProperties(subnetsOnly).VpcConfig).toEqual({ SubnetIds: SUBNETS, SecurityGroupIds: [''] });
+    const groupsOnly = resolverFor({ VpcSecurityGroupIds: GROUPS.join(',') });
+    expect(functionProperties(groupsOnly).VpcConfig).toEqual({ SubnetIds: [''], SecurityGroupIds: GROUPS });
+  });
+
+  it('adds the free DynamoDB gateway endpoint only on the route tables given, with no policy narrowing it', () => {
+    expect(ec2Resources(resolverFor({ ...IN_VPC }))).toEqual([]);
+    const withEndpoint = resolverFor({ ...IN_VPC, ...ENDPOINT });
+    const endpoints = ec2Resources(withEndpoint);
+    expect(endpoints.map(([name, r]) => [name, r.Type])).toEqual([
+      ['VaultDynamoDbGatewayEndpoint', 'AWS::EC2::VPCEndpoint'],
+    ]);
+    expect(withEndpoint.resolveValue(endpoints[0]![1].Properties as Json)).toEqual({
+      VpcEndpointType: 'Gateway',
+      VpcId: ENDPOINT.VpcId,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation pseudo parameter, not a JS template
+      ServiceName: 'com.amazonaws.${AWS::Region}.dynamodb',
+      RouteTableIds: ENDPOINT.VpcDynamoDbEndpointRouteTableIds.split(','),
+    });
+    expect(outputs(withEndpoint)).toMatchObject({
+      VaultDynamoDbGatewayEndpointId: 'ref(VaultDynamoDbGatewayEndpoint)',
+    });
+  });
+
+  it('accepts only comma-separated ids of the right kind in its parameters', () => {
+    const accepts = (name: string, value: string) =>
+      new RegExp(String(template.Parameters![name]!.AllowedPattern)).test(value);
+    const cases: Array<[string, string, boolean]> = [
+      ['VpcSubnetIds', '', true],
+      ['VpcSubnetIds', SUBNETS.join(','), true],
+      ['VpcSubnetIds', 'subnet-0a1b2c3d, subnet-4e5f6a7b', false],
+      ['VpcSubnetIds', 'subnet-a', false],
+      ['VpcSubnetIds', 'sg-0123abcd', false],
+      ['VpcSubnetIds', 'subnet-0a1b2c3d,', false],
+      ['VpcSecurityGroupIds', 'sg-0123abcd,sg-0123456789abcdef0', true],
+      ['VpcSecurityGroupIds', 'default', false],
+      ['VpcId', 'vpc-0f1e2d3c', true],
+      ['VpcId', 'vpc-0f1e2d3c,vpc-0f1e2d3d', false],
+      ['VpcDynamoDbEndpointRouteTableIds', ENDPOINT.VpcDynamoDbEndpointRouteTableIds, true],
+      ['VpcDynamoDbEndpointRouteTableIds', 'rtb-main', false],
+    ];
+    for (const [name, value, expected] of cases)
+      expect({ name, value, accepted: accepts(name, value) }).toEqual({ name, value, accepted: expected });
   });
 });
 
