@@ -52,5 +52,51 @@ const dropUnusedData = {
   },
 };
 
-module.exports = [dropUnusedData];
+/**
+ * Modules the Lambda never runs, replaced by stubs that throw if they ever are:
+ * - body-parser (and with it raw-body and iconv-lite): express requires it at load for its
+ *   express.json()/raw() helpers; the vault reads raw bodies itself (body-limits.ts).
+ * - qs: express requires it at load for the "extended" query parser; the vault sets the
+ *   "simple" one (node:querystring).
+ * - @aws-sdk/credential-provider-node: the SDK's default chain (SSO, ini files, IMDS, web
+ *   identity, process...). On Lambda the runtime always puts the function role's credentials
+ *   in the environment, so the environment provider is the whole chain.
+ * - send (res.sendFile), proxy-addr (req.ip behind a trusted proxy; the vault trusts none),
+ *   debug (express's and router's debug output, off unless DEBUG is set).
+ */
+const STUBS = {
+  'body-parser': `const no = (name) => () => { throw new Error('kms-vault bundle: body-parser.' + name + ' is not bundled'); };
+module.exports = { json: no('json'), raw: no('raw'), text: no('text'), urlencoded: no('urlencoded') };`,
+  qs: `const no = () => { throw new Error('kms-vault bundle: qs is not bundled (the simple query parser is used)'); };
+module.exports = { parse: no, stringify: no };`,
+  '@aws-sdk/credential-provider-node': `const { fromEnv } = require('@aws-sdk/credential-provider-env');
+exports.defaultProvider = (init) => fromEnv(init);`,
+  send: `module.exports = () => { throw new Error('kms-vault bundle: send (res.sendFile) is not bundled'); };`,
+  'proxy-addr': `const no = () => { throw new Error('kms-vault bundle: proxy-addr is not bundled (no trusted proxy)'); };
+module.exports = no; module.exports.all = no;
+// express compiles its default "trust proxy" (false) to "trust no address" at start-up.
+module.exports.compile = (list) => { if (list.length > 0) no(); return () => false; };`,
+  debug: `module.exports = () => Object.assign(() => {}, { enabled: false });`,
+};
+
+/** @type {import('esbuild').Plugin} */
+const stubUnusedModules = {
+  name: 'kms-vault-stub-unused-modules',
+  setup(build) {
+    const filter = new RegExp(
+      `^(${Object.keys(STUBS)
+        .map((name) => name.replace(/[/@-]/g, '\\$&'))
+        .join('|')})$`,
+    );
+    build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'kms-vault-stub' }));
+    build.onLoad({ filter: /.*/, namespace: 'kms-vault-stub' }, (args) => ({
+      contents: STUBS[args.path],
+      loader: 'js',
+      resolveDir: __dirname,
+    }));
+  },
+};
+
+module.exports = [dropUnusedData, stubUnusedModules];
 module.exports.KEPT_MEDIA_TYPES = KEPT_MEDIA_TYPES;
+module.exports.STUBBED_MODULES = Object.keys(STUBS);

@@ -338,6 +338,14 @@ describe('the built Lambda bundle', () => {
     expect(inputs.filter((input) => /node_modules\/(dynalite|level[^/]*|leveldown|memdown|tsx)\//.test(input))).toEqual(
       [],
     );
+    // What the Lambda never runs is stubbed out of the bundle (infra/esbuild-plugins.js).
+    expect(
+      inputs.filter((input) =>
+        /node_modules\/(body-parser|raw-body|iconv-lite|qs|send|proxy-addr|debug|@aws-sdk\/credential-provider-(node|ini|sso|process|web-identity)|@aws-sdk\/nested-clients)\//.test(
+          input,
+        ),
+      ),
+    ).toEqual([]);
     expect(inputs.filter((input) => /^src\/(server|adapters\/local-keys|adapters\/auth\/sigv4)/.test(input))).toEqual(
       [],
     );

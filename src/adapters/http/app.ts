@@ -5,7 +5,7 @@ import type { Vault } from '../../core/vault';
 import type { Authenticator } from '../auth/authenticator';
 import type { Logger } from '../log/logger';
 import { parseJsonBody } from './body';
-import { MAX_BODY_BYTES, refuseUnreadableBodies } from './body-limits';
+import { readRawBody, refuseUnreadableBodies } from './body-limits';
 import { errorMiddleware, RouteNotFoundError, UnsupportedMediaTypeError } from './errors';
 import './request-state';
 import { mountRoutes } from './routes';
@@ -63,8 +63,7 @@ export function createApp(options: AppOptions): express.Express {
   });
 
   app.use(refuseUnreadableBodies);
-  // inflate: false as well, so body-parser itself can never decompress (see body-limits.ts).
-  app.use(express.raw({ type: () => true, limit: MAX_BODY_BYTES, inflate: false }));
+  app.use(readRawBody);
   app.use((req: Request, res: Response, next: NextFunction) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     Promise.resolve()

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { TooLargeError } from '../../core/errors';
+import { TooLargeError, ValidationError } from '../../core/errors';
 import { UnsupportedMediaTypeError } from './errors';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -29,4 +29,45 @@ export function refuseUnreadableBodies(req: Request, res: Response, next: NextFu
     return;
   }
   next();
+}
+
+/**
+ * Reads the raw body into `req.body` (a Buffer), at most MAX_BODY_BYTES, never decoded,
+ * decompressed or parsed: identity (SigV4) hashes exactly these bytes. Written here rather than
+ * taken from body-parser because nothing of that package's decoding is wanted, and the Lambda
+ * bundle then carries neither it nor iconv-lite.
+ */
+export function readRawBody(req: Request, _res: Response, next: NextFunction): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  const finish = (error?: Error) => {
+    if (done) return;
+    done = true;
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('error', onError);
+    req.off('aborted', onAborted);
+    if (error) {
+      // The rest of the body is still on the connection, unread.
+      req.unpipe();
+      req.resume();
+      next(error);
+      return;
+    }
+    req.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+    next();
+  };
+  const onData = (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) finish(new TooLargeError(`request body is larger than ${MAX_BODY_BYTES / 1024} KiB`));
+    else chunks.push(chunk);
+  };
+  const onEnd = () => finish();
+  const onError = () => finish(new ValidationError('request body could not be read'));
+  const onAborted = () => finish(new ValidationError('request body could not be read'));
+  req.on('data', onData);
+  req.on('end', onEnd);
+  req.on('error', onError);
+  req.on('aborted', onAborted);
 }
