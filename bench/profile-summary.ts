@@ -64,7 +64,9 @@ function main(): void {
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  profile.samples.forEach((id, i) => {
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
   const totalUs = [...self.values()].reduce((a, b) => a + b, 0);
   const idleUs = [...self.entries()]
     .filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)')

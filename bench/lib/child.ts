@@ -10,11 +10,30 @@ export interface ReadyMessage<T> {
 export interface ServerChild<T> {
   info: T;
   pid: number;
+  /** Sends a question to the child (see `serveUntilStopped`'s `answer`) and waits for its answer. */
+  ask<R>(question: Question, timeoutMs?: number): Promise<R>;
+  /** CPU time (user + system, ms) the child has used so far, as the child's own process.cpuUsage() says. */
+  cpuMs(): Promise<number>;
   /** Asks the child to close its server and exit (so `--cpu-prof` can write its profile); kills it after a grace period. */
   stop(): Promise<void>;
 }
 
 const ROOT = resolve(__dirname, '..', '..');
+
+/** A question from the parent to a server child; `type` says which. */
+export type Question = { type: string } & Record<string, unknown>;
+
+interface AskMessage {
+  type: 'ask';
+  id: number;
+  question: Question;
+}
+interface AnswerMessage {
+  type: 'answer';
+  id: number;
+  answer?: unknown;
+  error?: string;
+}
 
 /**
  * Starts `file` (a TypeScript module under bench/servers) in its own Node process via tsx and
@@ -31,6 +50,15 @@ export function startChild<T>(
     env,
     execArgv: ['--import', 'tsx', ...extraExecArgv],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  let nextQuestion = 1;
+  const waiting = new Map<number, (answer: AnswerMessage) => void>();
+  child.on('message', (message: unknown) => {
+    const m = message as AnswerMessage;
+    if (m.type !== 'answer') return;
+    const waiter = waiting.get(m.id);
+    waiting.delete(m.id);
+    waiter?.(m);
   });
   return new Promise((resolveStart, rejectStart) => {
     const timer = setTimeout(() => {
@@ -56,9 +84,25 @@ export function startChild<T>(
       if (m.type !== 'ready') return;
       clearTimeout(timer);
       child.off('exit', onExit);
+      const ask = <R>(question: Question, timeoutMs = 30_000) =>
+        new Promise<R>((resolveAsk, rejectAsk) => {
+          const id = nextQuestion++;
+          const timeout = setTimeout(() => {
+            waiting.delete(id);
+            rejectAsk(new Error(`${file} did not answer '${question.type}' within ${timeoutMs} ms`));
+          }, timeoutMs);
+          waiting.set(id, (answer) => {
+            clearTimeout(timeout);
+            if (answer.error !== undefined) rejectAsk(new Error(`${file}: ${answer.error}`));
+            else resolveAsk(answer.answer as R);
+          });
+          child.send({ type: 'ask', id, question } satisfies AskMessage);
+        });
       resolveStart({
         info: m.info,
         pid: child.pid!,
+        ask,
+        cpuMs: () => ask<number>({ type: 'cpu' }),
         stop: () =>
           new Promise<void>((resolveStop) => {
             if (child.exitCode !== null || child.signalCode !== null) return resolveStop();
@@ -74,8 +118,19 @@ export function startChild<T>(
   });
 }
 
-/** Child side: report readiness, and close + exit when the parent says stop (or goes away). */
-export function serveUntilStopped<T>(info: T, close: () => Promise<void>, graceMs = 1000): void {
+export interface ServeOptions {
+  /** How long to let in-flight requests finish before closing (ms). */
+  graceMs?: number;
+  /** Answers the parent's questions other than the built-in `cpu`. */
+  answer?: (question: Question) => unknown;
+}
+
+/**
+ * Child side: report readiness, answer the parent's questions, and close + exit when the parent
+ * says stop (or goes away). Built in: `{type: 'cpu'}` answers this process's CPU time in ms.
+ */
+export function serveUntilStopped<T>(info: T, close: () => Promise<void>, options: ServeOptions = {}): void {
+  const { graceMs = 1000, answer } = options;
   let stopping = false;
   const stop = () => {
     if (stopping) return;
@@ -90,7 +145,26 @@ export function serveUntilStopped<T>(info: T, close: () => Promise<void>, graceM
     }, graceMs);
   };
   process.on('message', (message: unknown) => {
-    if ((message as { type?: string }).type === 'stop') stop();
+    const m = message as { type?: string } | AskMessage;
+    if (m.type === 'stop') stop();
+    if (m.type !== 'ask') return;
+    const { id, question } = m as AskMessage;
+    const reply = (body: Omit<AnswerMessage, 'type' | 'id'>) =>
+      process.send!({ type: 'answer', id, ...body } satisfies AnswerMessage);
+    if (question.type === 'cpu') {
+      const usage = process.cpuUsage();
+      reply({ answer: (usage.user + usage.system) / 1000 });
+      return;
+    }
+    Promise.resolve()
+      .then(() => {
+        if (!answer) throw new Error(`no answer for '${question.type}'`);
+        return answer(question);
+      })
+      .then(
+        (value) => reply({ answer: value }),
+        (error: unknown) => reply({ error: error instanceof Error ? error.message : String(error) }),
+      );
   });
   process.once('disconnect', stop);
   process.send!({ type: 'ready', info } satisfies ReadyMessage<T>);
