@@ -160,15 +160,17 @@ export async function measureHttp(options: HttpOptions, log: (line: string) => v
     // Both servers are profiled alike (into profiles/vault and profiles/baseline), so the two can be compared.
     const profileArgs = (name: string) =>
       options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, name)}`] : [];
+    const profileEnv = (name: string): Record<string, string> =>
+      options.profileDir ? { BENCH_SOURCE_MAP_DIR: join(options.profileDir, name) } : {};
     const baseline = await startChild<BaselineServerInfo>(
       join(__dirname, 'servers', 'baseline-server.ts'),
-      childEnv({ BENCH_DATA_DIR: join(dataDir, 'baseline') }),
+      childEnv({ BENCH_DATA_DIR: join(dataDir, 'baseline'), ...profileEnv('baseline') }),
       profileArgs('baseline'),
     );
     children.push(baseline);
     const vault = await startChild<VaultServerInfo>(
       join(__dirname, 'servers', 'vault-server.ts'),
-      childEnv({ VAULT_DATA_DIR: join(dataDir, 'vault'), PORT: '0', AWS_REGION: 'us-east-1' }),
+      childEnv({ VAULT_DATA_DIR: join(dataDir, 'vault'), PORT: '0', AWS_REGION: 'us-east-1', ...profileEnv('vault') }),
       profileArgs('vault'),
     );
     children.push(vault);

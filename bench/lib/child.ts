@@ -1,5 +1,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { findSourceMap } from 'node:module';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** What a bench server child reports once it listens. */
 export interface ReadyMessage<T> {
@@ -118,6 +121,24 @@ export function startChild<T>(
   });
 }
 
+/**
+ * With BENCH_SOURCE_MAP_DIR set (profiled runs), writes the source maps of this process's own
+ * modules to `sourcemaps.<pid>.json` there: tsx turns each module into one long line, so a CPU
+ * profile's positions mean nothing without them. profile-summary.ts reads the file.
+ */
+function writeSourceMaps(): void {
+  const dir = process.env.BENCH_SOURCE_MAP_DIR;
+  if (!dir) return;
+  const maps: Record<string, unknown> = {};
+  for (const file of Object.keys(require.cache)) {
+    if (file.includes('/node_modules/')) continue;
+    const map = findSourceMap(file);
+    if (map) maps[pathToFileURL(file).href] = map.payload;
+  }
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `sourcemaps.${process.pid}.json`), JSON.stringify(maps));
+}
+
 export interface ServeOptions {
   /** How long to let in-flight requests finish before closing (ms). */
   graceMs?: number;
@@ -135,6 +156,7 @@ export function serveUntilStopped<T>(info: T, close: () => Promise<void>, option
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    writeSourceMaps();
     // autocannon drops its sockets at the end of a run with requests still in flight here;
     // closing dynalite under them makes it throw. Let them finish first.
     setTimeout(() => {
