@@ -1,8 +1,9 @@
 /**
- * (b) KMS-call counts, in process (no HTTP): how many key-service calls reads and writes make,
+ * (b) KMS-call counts for reads, in process (no HTTP): how many key-service calls reads make
  * through the same assembly as the server (a CachingKeyProvider in front of the key provider,
  * a Vault over the DynamoDB store on dynalite). A counting KeyProvider sits where KMS would be;
- * a client middleware counts DynamoDB commands too, for the DESIGN's write budget.
+ * a client middleware counts DynamoDB commands too. Writes are counted through the real server
+ * on the wire instead (write-calls.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -21,8 +22,6 @@ const PRINCIPAL = 'arn:aws:iam::000000000000:user/bench';
 const TABLE = 'kms-vault-bench';
 export const HOT_READS = 1000;
 export const COLD_CONCURRENT_READS = 100;
-/** Writes to one path, enough to pass the default retention (10) and reach its steady state. */
-const RETENTION_WRITES = 12;
 
 /** Where KMS would be: forwards to the real provider and counts each call. */
 export class CountingKeyProvider implements KeyProvider {
@@ -88,19 +87,6 @@ export interface KmsCallResults {
   coldConcurrentReads: number;
   cacheOn: ReadCounts & { budget: { hotSequentialDecrypts: number; coldConcurrentDecrypts: number }; pass: boolean };
   cacheOff: ReadCounts;
-  writes: {
-    generateDataKeyPerWrite: number;
-    decryptsPerWrite: number;
-    /** DynamoDB commands by name for the first write (creates the HEAD). */
-    dynamoCallsCreate: Record<string, number>;
-    /** ...for the second write (copies V#1, replaces HEAD). */
-    dynamoCallsUpdate: Record<string, number>;
-    /** ...for a write past maxVersions (also removes the oldest version item). */
-    dynamoCallsAtRetention: Record<string, number>;
-    maxVersions: number;
-    budget: { maxDynamoCalls: number; generateDataKey: number; decrypts: number };
-    pass: boolean;
-  };
 }
 
 export async function measureKmsCalls(): Promise<KmsCallResults> {
@@ -148,26 +134,6 @@ export async function measureKmsCalls(): Promise<KmsCallResults> {
     const on = await readCounts(defaults.keyCache, 'bench/kms-calls/cache-on');
     const off = await readCounts({ ...defaults.keyCache, maxAgeSeconds: 0 }, 'bench/kms-calls/cache-off');
 
-    // Writes: count per write for create, update, and a write past the retention limit.
-    const writer = vaultWith(defaults.keyCache);
-    const path = 'bench/kms-calls/writes';
-    const perWrite: Array<{ gdk: number; decrypts: number; dynamo: Record<string, number> }> = [];
-    for (let i = 1; i <= RETENTION_WRITES; i++) {
-      counting.reset();
-      commands.reset();
-      await writer.put(caller, path, { value: { n: i } });
-      perWrite.push({
-        gdk: counting.calls.generateDataKey,
-        decrypts: counting.calls.decryptDataKey,
-        dynamo: Object.fromEntries(commands.counts),
-      });
-    }
-    const total = (d: Record<string, number>) => Object.values(d).reduce((a, b) => a + b, 0);
-    const maxDynamo = Math.max(...perWrite.map((w) => total(w.dynamo)));
-    const gdk = Math.max(...perWrite.map((w) => w.gdk));
-    const decrypts = Math.max(...perWrite.map((w) => w.decrypts));
-    const writeBudget = { maxDynamoCalls: 3, generateDataKey: 1, decrypts: 0 };
-
     return {
       cacheSettings: defaults.keyCache,
       hotReads: HOT_READS,
@@ -178,19 +144,6 @@ export async function measureKmsCalls(): Promise<KmsCallResults> {
         pass: on.hotSequentialDecrypts <= 1 && on.coldConcurrentDecrypts <= 1,
       },
       cacheOff: off,
-      writes: {
-        generateDataKeyPerWrite: gdk,
-        decryptsPerWrite: decrypts,
-        dynamoCallsCreate: perWrite[0]!.dynamo,
-        dynamoCallsUpdate: perWrite[1]!.dynamo,
-        dynamoCallsAtRetention: perWrite[perWrite.length - 1]!.dynamo,
-        maxVersions: defaults.vault.maxVersions,
-        budget: writeBudget,
-        pass:
-          maxDynamo <= writeBudget.maxDynamoCalls &&
-          gdk <= writeBudget.generateDataKey &&
-          decrypts <= writeBudget.decrypts,
-      },
     };
   } finally {
     await dynamo.close();

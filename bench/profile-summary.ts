@@ -4,13 +4,40 @@
  * self time, and inclusive time of the functions that matter most.
  *
  *   npx tsx bench/profile-summary.ts bench/results/profiles/<file>.cpuprofile [top=25]
+ *
+ * tsx compiles each of our modules to one long line, so positions in the profile are mapped
+ * back to source lines with the `sourcemaps.<pid>.json` the profiled server wrote beside it
+ * (lib/child.ts); without that file our functions show as `file:line:column` of tsx's output.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap, type SourceMapPayload } from 'node:module';
+import { basename, dirname, join } from 'node:path';
 
 interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
+  columnNumber: number;
+}
+
+/** Source maps by module URL, from the sourcemaps.<pid>.json next to `profileFile`, if any. */
+function loadSourceMaps(profileFile: string): Map<string, SourceMap> {
+  // Node names profiles CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile.
+  const pid = basename(profileFile).split('.')[3];
+  const file = join(dirname(profileFile), `sourcemaps.${pid}.json`);
+  if (!pid || !existsSync(file)) return new Map();
+  const payloads = JSON.parse(readFileSync(file, 'utf8')) as Record<string, SourceMapPayload>;
+  return new Map(Object.entries(payloads).map(([url, payload]) => [url, new SourceMap(payload)]));
+}
+
+let sourceMaps = new Map<string, SourceMap>();
+
+/** The frame's position in the source (1-based line), or in the compiled output as line:column. */
+function position(frame: CallFrame): string {
+  const entry = sourceMaps.get(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber);
+  if (entry && 'originalLine' in entry) return `${entry.originalLine + 1}`;
+  if (frame.url.includes('node_modules/') || frame.url.startsWith('node:')) return `${frame.lineNumber + 1}`;
+  return `${frame.lineNumber + 1}:${frame.columnNumber + 1}`;
 }
 interface ProfileNode {
   id: number;
@@ -51,7 +78,7 @@ function label(frame: CallFrame): string {
     .replace(/^.*node_modules\//, '')
     .replace(/^.*\/(src|bench)\//, '$1/')
     .replace(/^file:\/\//, '');
-  return `${frame.functionName || '(anonymous)'} ${file}${file ? `:${frame.lineNumber + 1}` : ''}`;
+  return `${frame.functionName || '(anonymous)'} ${file}${file ? `:${position(frame)}` : ''}`;
 }
 
 function main(): void {
@@ -59,12 +86,15 @@ function main(): void {
   if (!file) throw new Error('usage: tsx bench/profile-summary.ts <file.cpuprofile> [top]');
   const top = Number(topArg ?? 25);
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  sourceMaps = loadSourceMaps(file);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 
   const self = new Map<number, number>();
-  for (const [i, id] of profile.samples.entries()) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  profile.samples.forEach((id, i) => {
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
   const totalUs = [...self.values()].reduce((a, b) => a + b, 0);
   const idleUs = [...self.entries()]
     .filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)')

@@ -1,85 +1,126 @@
 import type { BundleResults } from '../bundle';
 import type { CryptoResults } from '../crypto-micro';
-import type { HttpResults } from '../http-throughput';
+import type { HttpResults, WorkloadPoint } from '../http-throughput';
 import type { KmsCallResults } from '../kms-calls';
+import type { StageCalls, WriteCallResults } from '../write-calls';
+import type { BudgetLine, Spread } from './verdict';
+
+/** The figures the verdicts rest on, in one place at the top of the JSON. */
+export interface Summary {
+  reads?: Array<{
+    connections: number;
+    cpuPerRequestRatio?: Spread | undefined;
+    throughputRatio?: Spread | undefined;
+    vault: { cpuUsPerRequest?: number | undefined; rps: number; p50Ms: number; p99Ms: number };
+    baseline: { cpuUsPerRequest?: number | undefined; rps: number; p50Ms: number; p99Ms: number };
+  }>;
+  lambda?: {
+    bundleKiB: number;
+    initMsMedian: number;
+    coldFirstRequestMsMedian: number;
+    warmReadP99Ms: number;
+    warmReadP50Ms: number;
+  };
+  callsPerWrite?: Record<
+    'create' | 'update' | 'pastRetention',
+    { dynamodb: Record<string, number>; kms: Record<string, number>; dynamodbOnCallerPath: number }
+  >;
+}
 
 export interface BenchReport {
   date: string;
   machine: Record<string, unknown>;
   settings: Record<string, unknown>;
-  budgets: Record<string, { pass: boolean | null; detail: string }>;
+  summary: Summary;
+  budgets: Record<string, BudgetLine>;
   http?: HttpResults;
   kmsCalls?: KmsCallResults;
+  writeCalls?: WriteCallResults;
   crypto?: CryptoResults;
   lambdaBundle?: BundleResults;
 }
 
-const mark = (pass: boolean | null) => (pass === null ? 'n/a' : pass ? 'pass' : 'FAIL');
-const n = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 1 });
+const n = (x: number, digits = 1) => x.toLocaleString('en-US', { maximumFractionDigits: digits });
+const spread = (s: Spread | undefined, digits = 3) =>
+  s ? `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}..${s.max.toFixed(digits)})` : '-';
+const mark = (line: BudgetLine) => (line.verdict === 'fail' ? 'FAIL' : line.verdict);
+
+function httpRows(label: string, points: WorkloadPoint[]): string[] {
+  return points.map((p) => {
+    const other = Math.max(p.vault.otherCpuCoresMax ?? 0, p.baseline.otherCpuCoresMax ?? 0);
+    return `| ${label} | ${p.connections} | ${spread(p.cpuPerRequestRatio)} | ${p.vault.cpuUsPerRequest ?? '-'} / ${p.baseline.cpuUsPerRequest ?? '-'} | ${spread(p.throughputRatio)} | ${n(p.vault.rps)} | ${p.vault.latencyMs.p50} / ${p.vault.latencyMs.p99} | ${n(p.baseline.rps)} | ${p.baseline.latencyMs.p50} / ${p.baseline.latencyMs.p99} | ${other}${other > 0.3 ? ' (noisy)' : ''} |`;
+  });
+}
+
+const ops = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .map(([op, count]) => `${count} ${op}`)
+    .join(' + ') || '0';
+
+function callRow(label: string, stage: StageCalls): string {
+  return `| ${label} | ${ops(stage.total.dynamodb)} | ${stage.onCallerPath.dynamodbTotal} / ${stage.total.dynamodbTotal} | ${ops(stage.total.kms)} |`;
+}
 
 /** The markdown summary: what a person pastes into the README. */
 export function markdownTable(report: BenchReport): string {
   const lines: string[] = [];
-  const cpus = report.machine.cpus as number;
+  const m = report.machine;
   lines.push(
-    `kms-vault bench, ${report.date.slice(0, 10)}, ${cpus} CPUs (${String(report.machine.cpuModel)}), Node ${String(report.machine.node)}`,
+    `kms-vault bench, ${report.date.slice(0, 10)}, ${String(m.cpus)} CPUs (${String(m.cpuModel)}), Node ${String(m.node)}, commit ${String(m.commit ?? '?')}`,
   );
   lines.push('');
   if (report.http) {
+    const h = report.http;
     lines.push(
-      `| HTTP, loopback (2 x ${report.http.durationSec} s per server) | conns | vault req/s | p50 / p99 ms | baseline req/s | p50 / p99 ms | vault/baseline | server CPU µs/req, vault / baseline |`,
+      `HTTP on loopback, ${h.runsPerServer} runs x ${h.durationSec} s per server and point, ABBA order. Ratios are vault / baseline per adjacent pair of runs: median (min..max). Per server: medians over its runs.`,
     );
-    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-    for (const workload of ['read', 'write'] as const) {
-      for (const p of report.http[workload]) {
-        lines.push(
-          `| ${workload === 'read' ? 'GET secret' : 'PUT secret'} | ${p.connections} | ${n(p.vault.rps)} | ${p.vault.latencyMs.p50} / ${p.vault.latencyMs.p99} | ${n(p.baseline.rps)} | ${p.baseline.latencyMs.p50} / ${p.baseline.latencyMs.p99} | ${p.ratio.toFixed(3)} | ${p.vault.serverCpuUsPerRequest ?? '-'} / ${p.baseline.serverCpuUsPerRequest ?? '-'} |`,
-        );
-      }
-    }
+    lines.push('');
+    lines.push(
+      '| workload | conns | CPU per request ratio | server CPU µs/req, vault / baseline | throughput ratio | vault req/s | p50 / p99 ms | baseline req/s | p50 / p99 ms | other processes, cores (worst run) |',
+    );
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    lines.push(...httpRows('GET secret', h.read), ...httpRows('PUT secret (info)', h.write));
     lines.push('');
   }
-  lines.push('| budget | measured | limit | result |');
-  lines.push('| --- | ---: | ---: | --- |');
-  if (report.http)
+  if (report.writeCalls) {
+    const w = report.writeCalls;
+    lines.push('Calls per request through the server (AWS mode on dynalite + fake KMS), counted on the wire:');
+    lines.push('');
+    lines.push("| request | DynamoDB calls | DynamoDB on the caller's path / total | KMS calls |");
+    lines.push('| --- | --- | ---: | --- |');
+    lines.push(callRow('PUT, create', w.stages.create));
+    lines.push(callRow('PUT, update', w.stages.update));
+    lines.push(callRow(`PUT, past retention (${w.maxVersions} versions)`, w.stages.pastRetention));
+    lines.push(callRow('GET, hot data-key cache', w.stages.hotRead));
+    lines.push('');
+  }
+  if (report.lambdaBundle) {
+    const b = report.lambdaBundle;
     lines.push(
-      `| read throughput vs bare express + GetItem | ${report.http.budget.worstReadRatio.toFixed(3)}x (worst) | >= ${report.http.budget.readRatioMin}x | ${mark(report.http.budget.pass)} |`,
+      `Lambda bundle: ${n(b.bundleKiB)} KiB; init ${b.initMs.median} ms, cold first request (init + a read with KMS Decrypt at +${b.kmsDelayMs} ms) ${b.coldFirstRequestMs.median} ms (medians of ${b.initMs.values.length} fresh processes); ${b.warmReads.count} warm reads p50 ${b.warmReads.p50} ms, p99 ${b.warmReads.p99} ms. Largest inputs: ${b.largestInputs
+        .slice(0, 5)
+        .map((i) => `${i.input} ${n(i.KiB)} KiB`)
+        .join(', ')}.`,
     );
-  if (report.kmsCalls) {
-    const k = report.kmsCalls;
-    lines.push(
-      `| KMS Decrypts, ${k.hotReads} hot reads | ${k.cacheOn.hotSequentialDecrypts} (cache off: ${k.cacheOff.hotSequentialDecrypts}) | 1 | ${mark(k.cacheOn.hotSequentialDecrypts <= 1)} |`,
-    );
-    lines.push(
-      `| KMS Decrypts, ${k.coldConcurrentReads} concurrent cold reads | ${k.cacheOn.coldConcurrentDecrypts} (cache off: ${k.cacheOff.coldConcurrentDecrypts}) | 1 | ${mark(k.cacheOn.coldConcurrentDecrypts <= 1)} |`,
-    );
-    const total = (d: Record<string, number>) => Object.values(d).reduce((a, b) => a + b, 0);
-    lines.push(
-      `| DynamoDB calls per write (create / update / past retention) | ${total(k.writes.dynamoCallsCreate)} / ${total(k.writes.dynamoCallsUpdate)} / ${total(k.writes.dynamoCallsAtRetention)} | 3 | ${mark(k.writes.pass)} |`,
-    );
+    lines.push('');
   }
   if (report.crypto) {
     const c = report.crypto;
     lines.push(
-      `| envelope AES-GCM, 1 KiB seal+open with data key in hand | ${c.usPerOp.envelopeAes} µs (${c.ratioVsRaw.envelopeAes}x raw ${c.usPerOp.rawNodeCrypto} µs) | <= ${c.budget.maxRatioVsRaw}x raw | ${mark(c.budget.pass)} |`,
+      `Crypto, 1 KiB encrypt + decrypt: raw node:crypto ${c.usPerOp.rawNodeCrypto} µs, envelope AES ${c.usPerOp.envelopeAes} µs, full seal+open with local key wrap ${c.usPerOp.sealOpenLocalKeys} µs (${c.ratioVsRaw.sealOpenLocalKeys}x, info), AWS Encryption SDK ${n(c.usPerOp.awsEncryptionSdk)} µs (${n(c.ratioVsRaw.awsEncryptionSdk)}x; without its signature ${n(c.usPerOp.awsEncryptionSdkNoSignature)} µs, info).`,
     );
-    lines.push(
-      `| full seal+open incl. local key wrap (info) | ${c.usPerOp.sealOpenLocalKeys} µs (${c.ratioVsRaw.sealOpenLocalKeys}x raw) | - | - |`,
-    );
-    lines.push(
-      `| AWS Encryption SDK, raw AES keyring (info) | ${c.usPerOp.awsEncryptionSdk} µs (${c.ratioVsRaw.awsEncryptionSdk}x raw); no signature: ${c.usPerOp.awsEncryptionSdkNoSignature} µs | - | - |`,
-    );
+    lines.push('');
   }
-  if (report.lambdaBundle) {
-    const b = report.lambdaBundle;
-    if (b.status === 'measured') {
-      lines.push(
-        `| Lambda bundle size | ${n(b.bundleBytes / 1024)} KiB | <= 1024 KiB | ${mark(b.budget.bundlePass)} |`,
-      );
-      lines.push(`| Lambda module init (median) | ${b.initMsMedian} ms | <= 150 ms | ${mark(b.budget.initPass)} |`);
-    } else {
-      lines.push(`| Lambda bundle size / init | not measured (${b.status}) | <= 1 MB / <= 150 ms | n/a |`);
-    }
+  lines.push('| budget | measured (median) | spread | limit | verdict |');
+  lines.push('| --- | ---: | ---: | ---: | --- |');
+  for (const line of Object.values(report.budgets)) {
+    const measured = line.measured === null ? '-' : `${n(line.measured, 3)}${line.unit ? ` ${line.unit}` : ''}`;
+    const range = line.spread ? `${line.spread.min}..${line.spread.max} (${line.spread.kind})` : 'exact';
+    lines.push(`| ${line.name} | ${measured} | ${range} | ${line.limit} | ${mark(line)} |`);
   }
+  lines.push('');
+  lines.push(
+    "Verdict: pass or fail on the median, inconclusive when the spread is wider than the median's distance to the limit (a rerun could land on the other side).",
+  );
   return lines.join('\n');
 }
