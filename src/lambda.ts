@@ -20,7 +20,9 @@ function build(): Handler {
   const { vault } = composeFrom(config, awsAdapters(config), { logger: stdoutLogger });
   // Identity only from the event API Gateway verified; never from headers.
   const authenticate = lambdaAuthenticator(() => getCurrentInvoke().event);
-  return serverlessExpress({ app: createApp({ vault, authenticate, logger: stdoutLogger }) }) as unknown as Handler;
+  return serverlessExpress({
+    app: createApp({ vault, authenticate, logger: stdoutLogger, policy: config.policy }),
+  }) as unknown as Handler;
 }
 
 let built: Handler | undefined;

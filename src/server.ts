@@ -28,7 +28,7 @@ export async function startServer(env: NodeJS.ProcessEnv, logger: Logger = stdou
   const composed = await compose(config, { logger });
   const { region, service } = config.sigv4;
   const authenticate = sigv4Authenticator({ lookup: (id) => credentials.get(id), region, service });
-  const app = createApp({ vault: composed.vault, authenticate, logger });
+  const app = createApp({ vault: composed.vault, authenticate, logger, policy: config.policy });
   const { server, url } = await listen(app, config.port, config.host).catch(async (error: NodeJS.ErrnoException) => {
     await composed.close();
     if (error.code !== 'EADDRINUSE') throw error;

@@ -2,7 +2,7 @@ import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/
 import request from 'supertest';
 import type { Authenticator } from '../../src/adapters/auth/authenticator';
 import { DynamoDbSecretStore } from '../../src/adapters/dynamodb/dynamodb-secret-store';
-import { createApp } from '../../src/adapters/http/app';
+import { type AppOptions, createApp } from '../../src/adapters/http/app';
 import { logAuditSink } from '../../src/adapters/log/audit-log-sink';
 import { assembleVault } from '../../src/composition/assemble';
 import type { DataKeyCacheSettings } from '../../src/core/data-key-cache';
@@ -37,6 +37,8 @@ export interface TestAppOptions {
   clock?: FakeClock;
   /** Identity source; default the test header. */
   authenticate?: Authenticator;
+  observe?: AppOptions['observe'];
+  metricsText?: AppOptions['metricsText'];
 }
 
 export async function testApp(options: TestAppOptions = {}) {
@@ -47,6 +49,7 @@ export async function testApp(options: TestAppOptions = {}) {
   const keys = options.keys ?? new CountingKeyProvider();
   const logger = new MemoryLogger();
   const clock = options.clock ?? new FakeClock(new Date());
+  const policy = options.policy ?? adminPolicy(ADMIN);
   const { vault, keys: cached } = assembleVault(
     {
       vault: {
@@ -58,9 +61,16 @@ export async function testApp(options: TestAppOptions = {}) {
       },
       keyCache: { maxAgeSeconds: 0, maxEntries: 1000, maxUses: 10_000, ...options.keyCache },
     },
-    { keys, store, policy: options.policy ?? adminPolicy(ADMIN), audit: logAuditSink(logger), clock },
+    { keys, store, policy, audit: logAuditSink(logger), clock },
   );
-  const app = createApp({ vault, authenticate: options.authenticate ?? testAuthenticator, logger });
+  const app = createApp({
+    vault,
+    authenticate: options.authenticate ?? testAuthenticator,
+    logger,
+    policy,
+    ...(options.observe && { observe: options.observe }),
+    ...(options.metricsText && { metricsText: options.metricsText }),
+  });
   const as = (principal: string = ADMIN) => ({
     put: (path: string, body: unknown) =>
       request(app)
