@@ -55,6 +55,8 @@ export interface ComposeOptions {
   /** Where audit lines go: stdout for servers, a file for CLI walks. */
   logger: Logger;
   clock?: Clock;
+  /** The policy the vault decides by, when not the config's (a server's reloading view). */
+  policy?: Policy;
 }
 
 /** The vault over a mode's adapters, with the config's policy and settings. */
@@ -66,7 +68,7 @@ export function composeFrom(
   const { vault, keys } = assembleVault(config, {
     keys: adapters.keys,
     store: adapters.store,
-    policy: config.policy,
+    policy: options.policy ?? config.policy,
     audit: logAuditSink(options.logger),
     ...(options.clock && { clock: options.clock }),
   });
