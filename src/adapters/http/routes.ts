@@ -14,7 +14,7 @@ import {
   rewrapViewSchema,
   secretViewSchema,
 } from './view-schemas';
-import { type ListView, metadataView, mutationView } from './views';
+import { type ListView, metadataView, mutationView, rewrapView, secretView } from './views';
 
 const DEFAULT_LIST_LIMIT = 50;
 
@@ -82,7 +82,7 @@ export const ROUTES: readonly RouteSpec[] = [
     errors: [404, 410],
     handle: async ({ caller, path, query }, { vault }) => ({
       status: 200,
-      json: await vault.get(caller, path, query.version),
+      json: secretView(await vault.get(caller, path, query.version)),
     }),
   }),
   defineRoute({
@@ -189,7 +189,10 @@ export const ROUTES: readonly RouteSpec[] = [
     body: schemas.emptyBody,
     responses: { 200: { description: 'what moved', schema: rewrapViewSchema } },
     errors: [404, 409],
-    handle: async ({ caller, path }, { vault }) => ({ status: 200, json: await vault.rewrap(caller, path) }),
+    handle: async ({ caller, path }, { vault }) => ({
+      status: 200,
+      json: rewrapView(await vault.rewrap(caller, path)),
+    }),
   }),
   defineRoute({
     operationId: 'metrics',

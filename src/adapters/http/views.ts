@@ -1,43 +1,12 @@
-import type { SecretMetadata, VersionSummary } from '../../core/ports';
+import type { SecretMetadata } from '../../core/ports';
 import type { MutationResult, ReadResult, RewrapResult } from '../../core/vault';
+import type { MetadataView, MutationView, RewrapView, SecretView } from './view-types';
 
-/** What callers see of a secret's metadata (describe, list, write responses); `rev` stays internal. */
-export interface MetadataView {
-  path: string;
-  version: number;
-  labels: Record<string, string>;
-  createdAt: string;
-  createdBy: string;
-  updatedAt: string;
-  updatedBy: string;
-  currentSince: string;
-  rotationDays?: number;
-  rotationDueAt: string;
-  versions: VersionSummary[];
-}
-
-/**
- * What a write or lifecycle change answers: the full metadata to a caller who may describe the
- * secret, only the path and current version to one who may not.
- */
-export type MutationView = MetadataView | { path: string; version: number };
+export type { ListView, MetadataView, MutationView, RewrapView, SecretView } from './view-types';
 
 export function mutationView(result: MutationResult): MutationView {
   return result.metadata ? metadataView(result.metadata) : { path: result.path, version: result.version };
 }
-
-/** `GET /v1/secrets/{path}`. */
-export type SecretView = ReadResult;
-
-/** `GET /v1/metadata`. */
-export interface ListView {
-  items: MetadataView[];
-  /** Absent on the last page. */
-  cursor?: string;
-}
-
-/** `POST /v1/rewrap/{path}`. */
-export type RewrapView = RewrapResult;
 
 export function metadataView(meta: SecretMetadata): MetadataView {
   return {
@@ -54,3 +23,9 @@ export function metadataView(meta: SecretMetadata): MetadataView {
     versions: meta.versions,
   };
 }
+
+// The core's records are the views' shapes (rev and the envelope aside); these fail to compile
+// when one drifts from the other.
+const sameAs = <View>(value: View) => value;
+export const secretView = (result: ReadResult): SecretView => sameAs<SecretView>(result);
+export const rewrapView = (result: RewrapResult): RewrapView => sameAs<RewrapView>(result);

@@ -1,0 +1,64 @@
+/**
+ * What the API answers, as TypeScript types with no imports: the typed client's public types
+ * (`kms-vault/client`), so a package that uses them needs nothing of the server's. views.ts
+ * builds these from the core's records; view-schemas.ts describes them for the OpenAPI
+ * document, and fails to compile when the two disagree.
+ */
+
+/** One retained version. */
+export interface VersionSummaryView {
+  version: number;
+  createdAt: string;
+  createdBy: string;
+  state: 'active' | 'deleted' | 'destroyed';
+  /** The key that wraps its data key (absent once destroyed). */
+  kid?: string;
+}
+
+/** What callers see of a secret's metadata (describe, list, write responses). */
+export interface MetadataView {
+  path: string;
+  version: number;
+  labels: Record<string, string>;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  updatedBy: string;
+  currentSince: string;
+  rotationDays?: number;
+  rotationDueAt: string;
+  versions: VersionSummaryView[];
+}
+
+/**
+ * What a write or lifecycle change answers: the full metadata to a caller who may describe the
+ * secret, only the path and current version to one who may not.
+ */
+export type MutationView = MetadataView | { path: string; version: number };
+
+/** A secret's value: a string or a JSON object, as it was written. */
+export type SecretValueView = string | Record<string, unknown>;
+
+/** `GET /v1/secrets/{path}`. */
+export interface SecretView {
+  path: string;
+  version: number;
+  value: SecretValueView;
+  createdAt: string;
+  createdBy: string;
+}
+
+/** `GET /v1/metadata`. */
+export interface ListView {
+  items: MetadataView[];
+  /** Absent on the last page. */
+  cursor?: string;
+}
+
+/** `POST /v1/rewrap/{path}`. */
+export interface RewrapView {
+  path: string;
+  rewrapped: number[];
+  skipped: number[];
+  keyId: string;
+}
