@@ -1,5 +1,6 @@
 /** The package's client entry: `import { VaultClient } from 'kms-vault/client'`. */
 export {
+  InvalidPathError,
   type ListView,
   type MetadataView,
   type MutationView,

@@ -100,11 +100,16 @@ function uriEncode(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+/** A path the vault would refuse, caught before anything is signed or sent. */
+export class InvalidPathError extends TypeError {
+  override readonly name = 'InvalidPathError';
+}
+
 function secretPath(path: string): string {
   // The server's own rule (which also excludes empty and dot segments, which URL parsing or
   // the signer's normalisation would rewrite): refuse before signing anything.
   const problem = pathProblem(path);
-  if (problem) throw new TypeError(`invalid secret path ${JSON.stringify(path)}: ${problem}`);
+  if (problem) throw new InvalidPathError(`invalid secret path ${JSON.stringify(path)}: ${problem}`);
   return path;
 }
 

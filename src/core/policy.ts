@@ -115,7 +115,15 @@ export function decidingRule(policy: Policy, principalArn: string, action: Actio
 
 /** True when the principal holds `action` on at least one pattern (used to admit list requests). */
 export function holdsAnywhere(policy: Policy, principalArn: string, action: Action): boolean {
-  return policy.rules.some((rule) => rule.principals.includes(principalArn) && rule.actions.includes(action));
+  return firstRuleHolding(policy, principalArn, action) !== undefined;
+}
+
+/** The index of the first rule granting the principal `action` on any path, or undefined. */
+export function firstRuleHolding(policy: Policy, principalArn: string, action: Action): number | undefined {
+  const index = policy.rules.findIndex(
+    (rule) => rule.principals.includes(principalArn) && rule.actions.includes(action),
+  );
+  return index === -1 ? undefined : index;
 }
 
 /** A policy that gives one principal every action everywhere: embedded mode's default. */
