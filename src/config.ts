@@ -86,7 +86,7 @@ const schema = z.object({
   /** The principal `npm run rewrap` acts as (its policy needs admin on the paths it walks). */
   VAULT_OPERATOR_PRINCIPAL: z.string().min(1).default(LOCAL_ADMIN),
   /** How often the server looks for a changed credentials or policy file, in milliseconds. */
-  VAULT_RELOAD_INTERVAL_MS: int(10, 60_000, 1000),
+  VAULT_RELOAD_INTERVAL_MS: int(10, 60_000, 500),
   /**
    * The vault the `kms-vault` CLI talks to (default: the embedded vault on this machine). A
    * client setting, known here so that one shell can hold it and still start a server.

@@ -24,7 +24,7 @@ const add = defineCommand({
     if (values.json) writeJson(io, credential);
     else io.stdout.write(`${credential.accessKeyId} ${credential.secretAccessKey}\n`);
     io.stderr.write(
-      `added ${credential.accessKeyId} for ${credential.principal} to ${config.credentialsFile}; a running server uses it within a second. Its secret is not shown again.\n`,
+      `added ${credential.accessKeyId} for ${credential.principal} to ${config.credentialsFile}; a running server uses it within half a second. Its secret is not shown again.\n`,
     );
     return EXIT.ok;
   },
