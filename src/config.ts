@@ -113,6 +113,13 @@ const schema = z.object({
   /** Budget for one exchange call, connect to last byte (ms). */
   VAULT_EXCHANGE_TIMEOUT_MS: int(500, 20_000, 5000),
   ...Object.fromEntries(EXCHANGES.map((exchange) => [exchangeUrlSetting(exchange), z.string().min(1).optional()])),
+  /** How often the server looks for a changed credentials or policy file, in milliseconds. */
+  VAULT_RELOAD_INTERVAL_MS: int(10, 60_000, 500),
+  /**
+   * The vault the `kms-vault` CLI talks to (default: the embedded vault on this machine). A
+   * client setting, known here so that one shell can hold it and still start a server.
+   */
+  VAULT_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional(),
   /** Set by the Lambda runtime. */
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });
@@ -133,6 +140,8 @@ interface CommonConfig {
   tableName: string;
   /** Who may do what: VAULT_POLICY(_FILE), or in embedded mode the local admin's everything. */
   policy: Policy;
+  /** VAULT_POLICY_FILE, which a server reloads when it changes. */
+  policyFile?: string;
   /** The principal CLI commands (rewrap) act as for the policy and the audit trail. */
   operatorPrincipal: string;
   vault: VaultSettings;
@@ -156,6 +165,8 @@ interface ServerConfig {
   /** Embedded mode's store and keys; in both server modes the default home of credentials and CLI audit files. */
   dataDir: string;
   sigv4: { region: string; service: string; credentialsFile: string; host?: string };
+  /** How often credentials and policy files are checked for changes. */
+  reloadIntervalMs: number;
 }
 
 /** `npm start` with no AWS settings: dynalite under dataDir, the local master key. */
@@ -181,11 +192,8 @@ export class ConfigError extends Error {
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
-/** Parses the environment once at start-up; throws ConfigError with every problem listed. */
-export function loadConfig(
-  env: NodeJS.ProcessEnv,
-  readFile: (file: string) => string = (f) => readFileSync(f, 'utf8'),
-): Config {
+/** Every setting parsed, or a ConfigError listing each unknown VAULT_* name or invalid value. */
+function parseEnv(env: NodeJS.ProcessEnv): z.output<typeof schema> {
   const unknown = Object.keys(env).filter((name) => name.startsWith('VAULT_') && !(name in schema.shape));
   if (unknown.length > 0) throw new ConfigError(`unknown settings: ${unknown.join(', ')}`);
   const parsed = schema.safeParse(env);
@@ -194,7 +202,15 @@ export function loadConfig(
       `invalid settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+/** Parses the environment once at start-up; throws ConfigError with every problem listed. */
+export function loadConfig(
+  env: NodeJS.ProcessEnv,
+  readFile: (file: string) => string = (f) => readFileSync(f, 'utf8'),
+): Config {
+  const e = parseEnv(env);
   const onLambda = Boolean(e.AWS_LAMBDA_FUNCTION_NAME);
   if (Boolean(e.VAULT_KMS_KEY_ID) !== Boolean(e.VAULT_TABLE_NAME)) {
     throw new ConfigError(
@@ -232,21 +248,9 @@ export function loadConfig(
       `VAULT_HOST=${e.VAULT_HOST} is not loopback; the server speaks plain HTTP, so set VAULT_ALLOW_REMOTE=true only behind TLS`,
     );
   }
-  let policy: Policy | undefined;
   const policyText = e.VAULT_POLICY ?? (e.VAULT_POLICY_FILE ? readFile(e.VAULT_POLICY_FILE) : undefined);
-  if (policyText !== undefined) {
-    let document: unknown;
-    try {
-      document = JSON.parse(policyText);
-    } catch {
-      throw new ConfigError(`the policy (${e.VAULT_POLICY_FILE ?? 'VAULT_POLICY'}) is not valid JSON`);
-    }
-    try {
-      policy = parsePolicy(document);
-    } catch (error) {
-      throw new ConfigError((error as Error).message);
-    }
-  }
+  const policy =
+    policyText === undefined ? undefined : policyFromText(policyText, e.VAULT_POLICY_FILE ?? 'VAULT_POLICY');
   let operatorPrincipal: string;
   try {
     operatorPrincipal = normalisePrincipal(e.VAULT_OPERATOR_PRINCIPAL);
@@ -286,6 +290,7 @@ export function loadConfig(
     tableName: e.VAULT_TABLE_NAME ?? 'kms-vault',
     // Without a policy a server gives its generated local admin everything (embedded mode's default).
     policy: policy ?? adminPolicy(LOCAL_ADMIN),
+    ...(e.VAULT_POLICY_FILE && { policyFile: e.VAULT_POLICY_FILE }),
     operatorPrincipal,
     vault: {
       maxVersions: e.VAULT_MAX_VERSIONS,
@@ -318,6 +323,53 @@ export function loadConfig(
       credentialsFile: e.VAULT_CREDENTIALS_FILE ?? join(e.VAULT_DATA_DIR, 'credentials.json'),
       ...(e.VAULT_SIGV4_HOST !== undefined && { host: e.VAULT_SIGV4_HOST.toLowerCase() }),
     },
+    reloadIntervalMs: e.VAULT_RELOAD_INTERVAL_MS,
   };
   return kms ? { ...common, ...server, ...kms, mode: 'aws' } : { ...common, ...server, mode: 'embedded' };
+}
+
+/**
+ * A policy document's text, parsed and validated. `source` names it in the error (the file or
+ * VAULT_POLICY); the PolicyError, kept as the cause, locates each problem without quoting it.
+ */
+export function policyFromText(text: string, source: string): Policy {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`the policy (${source}) is not valid JSON`);
+  }
+  try {
+    return parsePolicy(document);
+  } catch (error) {
+    throw new ConfigError((error as Error).message, { cause: error });
+  }
+}
+
+/** What the `kms-vault` CLI reads from the environment: where the vault is and how to sign for it. */
+export interface CliConfig {
+  /** VAULT_ENDPOINT, when set. */
+  endpoint?: string;
+  /** The region requests are signed for (as the server checks it: VAULT_SIGV4_REGION, else AWS_REGION). */
+  region: string;
+  service: string;
+  /** Where an embedded vault on this machine keeps its credentials. */
+  credentialsFile: string;
+  dataDir: string;
+}
+
+/**
+ * The CLI's settings, from the same schema as the server's (so a name unknown to both is still
+ * refused, and one shell can hold both), without the server's cross-checks: a CLI that only
+ * talks HTTP needs no policy, key or table.
+ */
+export function loadCliConfig(env: NodeJS.ProcessEnv): CliConfig {
+  const e = parseEnv(env);
+  return {
+    ...(e.VAULT_ENDPOINT && { endpoint: e.VAULT_ENDPOINT }),
+    region: e.VAULT_SIGV4_REGION ?? e.AWS_REGION ?? 'us-east-1',
+    service: e.VAULT_SIGV4_SERVICE,
+    credentialsFile: e.VAULT_CREDENTIALS_FILE ?? join(e.VAULT_DATA_DIR, 'credentials.json'),
+    dataDir: e.VAULT_DATA_DIR,
+  };
 }

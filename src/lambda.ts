@@ -1,12 +1,21 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import serverlessExpress, { getCurrentInvoke } from '@codegenie/serverless-express';
 import { lambdaAuthenticator } from './adapters/auth/lambda-identity';
 import { createApp } from './adapters/http/app';
 import { stdoutLogger } from './adapters/log/logger';
+import { emfObserver } from './adapters/metrics/emf';
 import { composeFrom } from './composition/assemble';
 import { awsAdapters } from './composition/aws-adapters';
 import { ConfigError, loadConfig } from './config';
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+
+/** API Gateway's id for the request (REST and HTTP APIs both carry it), which its own logs show too. */
+function gatewayRequestId(): string | undefined {
+  const event = getCurrentInvoke().event as { requestContext?: { requestId?: unknown } } | undefined;
+  const id = event?.requestContext?.requestId;
+  return typeof id === 'string' ? id : undefined;
+}
 
 /**
  * Built once per container: config, SDK clients (and their connection pools), the data-key
@@ -17,10 +26,19 @@ function build(): Handler {
   const env = { ...process.env, AWS_LAMBDA_FUNCTION_NAME: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'kms-vault' };
   const config = loadConfig(env);
   if (config.mode !== 'lambda') throw new ConfigError('the Lambda handler needs Lambda settings');
-  const { vault } = composeFrom(config, awsAdapters(config), { logger: stdoutLogger });
+  const { vault, keys } = composeFrom(config, awsAdapters(config), { logger: stdoutLogger });
   // Identity only from the event API Gateway verified; never from headers.
   const authenticate = lambdaAuthenticator(() => getCurrentInvoke().event);
-  return serverlessExpress({ app: createApp({ vault, authenticate, logger: stdoutLogger }) }) as unknown as Handler;
+  const metrics = new Metrics({ namespace: 'kms-vault', serviceName: 'kms-vault' });
+  const app = createApp({
+    vault,
+    authenticate,
+    logger: stdoutLogger,
+    policy: config.policy,
+    observe: emfObserver(metrics, keys),
+    requestIdOf: gatewayRequestId,
+  });
+  return serverlessExpress({ app }) as unknown as Handler;
 }
 
 let built: Handler | undefined;

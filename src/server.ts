@@ -1,12 +1,11 @@
-import { type Credential, ensureCredentialsFile } from './adapters/auth/credentials-file';
-import { sigv4Authenticator } from './adapters/auth/sigv4-authenticator';
-import { createApp } from './adapters/http/app';
+import type { Credential } from './adapters/auth/credentials-file';
 import { listen } from './adapters/http/listen';
 import { sessionBanner } from './adapters/http/session-banner';
 import { ensurePrivateDir } from './adapters/local-files/private-files';
 import { type Logger, stdoutLogger } from './adapters/log/logger';
 import { compose } from './composition/compose';
-import { type AwsConfig, ConfigError, type EmbeddedConfig, LOCAL_ADMIN, loadConfig } from './config';
+import { serverApp, watchServerFiles } from './composition/server-front';
+import { type AwsConfig, ConfigError, type EmbeddedConfig, loadConfig } from './config';
 
 export interface RunningVault {
   url: string;
@@ -23,20 +22,22 @@ export async function startServer(env: NodeJS.ProcessEnv, logger: Logger = stdou
   const config = loadConfig(env);
   if (config.mode === 'lambda') throw new ConfigError('this is the server; on Lambda the handler is src/lambda.ts');
   ensurePrivateDir(config.dataDir);
-  const { credentials, created } = ensureCredentialsFile(config.sigv4.credentialsFile, LOCAL_ADMIN);
-  const credential = [...credentials.values()][0]!;
-  const composed = await compose(config, { logger });
-  const { region, service, host } = config.sigv4;
-  const lookup = (id: string) => credentials.get(id);
-  const authenticate = sigv4Authenticator({ lookup, region, service, ...(host !== undefined && { host }) });
-  const app = createApp({ vault: composed.vault, authenticate, logger });
-  const { server, url } = await listen(app, config.port, config.host).catch(async (error: NodeJS.ErrnoException) => {
+  const files = watchServerFiles(config, logger);
+  const credential = [...files.credentials.current().values()][0]!;
+  const composed = await compose(config, { logger, policy: files.policy });
+  const closeAll = async () => {
+    files.close();
     await composed.close();
+  };
+  const app = serverApp(config, composed, files, logger);
+  const { server, url } = await listen(app, config.port, config.host).catch(async (error: NodeJS.ErrnoException) => {
+    await closeAll();
     if (error.code !== 'EADDRINUSE') throw error;
     throw new Error(
       `port ${config.port} on ${config.host} is in use: stop what holds it, or choose another port, e.g. PORT=8081 npm start (PORT=0 picks a free one)`,
     );
   });
+  const created = files.createdCredentials;
   const banner = sessionBanner({
     url,
     describe: composed.describe,
@@ -46,7 +47,7 @@ export async function startServer(env: NodeJS.ProcessEnv, logger: Logger = stdou
   });
   const close = async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await composed.close();
+    await closeAll();
   };
   return { url, config, credential, createdCredential: created, banner, close };
 }

@@ -1,10 +1,38 @@
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { ListView, MetadataView, MutationView, RewrapView, SecretView } from '../adapters/http/views';
+import type {
+  ListView,
+  MetadataView,
+  MutationView,
+  RewrapView,
+  SecretValueView,
+  SecretView,
+  VersionSummaryView,
+} from '../adapters/http/view-types';
 import { pathProblem } from '../core/paths';
+import { ReadCache, type ReadCacheOptions } from './read-cache';
+import {
+  nextDelay,
+  RETRYABLE_STATUSES,
+  type RetryClock,
+  type RetryOptions,
+  retryAfterMs,
+  systemRetryClock,
+} from './retry';
 
-export type { ListView, MetadataView, MutationView, RewrapView, SecretView };
+export type {
+  ListView,
+  MetadataView,
+  MutationView,
+  ReadCacheOptions,
+  RetryClock,
+  RetryOptions,
+  RewrapView,
+  SecretValueView,
+  SecretView,
+  VersionSummaryView,
+};
 
 export interface VaultCredentials {
   accessKeyId: string;
@@ -21,6 +49,21 @@ export interface VaultClientOptions {
   /** Default: the AWS SDK's Node.js provider chain (env, SSO, ini, process, web identity, ECS/EC2). */
   credentials?: VaultCredentials | (() => Promise<VaultCredentials>);
   fetch?: typeof fetch;
+  /**
+   * Retries of answers that say "later" (503, 429, honouring Retry-After) and of network
+   * failures, bounded in attempts and time. Only reads and writes with `cas` are retried: a
+   * write without `cas` that reached the vault would be written twice.
+   */
+  retry?: RetryOptions;
+  /**
+   * Keeps reads in memory (off by default): `getSecret` answers from the cache for `ttlSeconds`,
+   * by path and version, and this client's own changes to a path drop that path at once. Other
+   * writers' changes show only after the time is up. The values are secrets held in this
+   * process's memory for that long.
+   */
+  cache?: ReadCacheOptions;
+  /** Time for retries and the cache; tests pass a fake one. */
+  clock?: RetryClock;
 }
 
 export interface VaultResponse {
@@ -57,11 +100,16 @@ function uriEncode(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+/** A path the vault would refuse, caught before anything is signed or sent. */
+export class InvalidPathError extends TypeError {
+  override readonly name = 'InvalidPathError';
+}
+
 function secretPath(path: string): string {
   // The server's own rule (which also excludes empty and dot segments, which URL parsing or
   // the signer's normalisation would rewrite): refuse before signing anything.
   const problem = pathProblem(path);
-  if (problem) throw new TypeError(`invalid secret path ${JSON.stringify(path)}: ${problem}`);
+  if (problem) throw new InvalidPathError(`invalid secret path ${JSON.stringify(path)}: ${problem}`);
   return path;
 }
 
@@ -72,15 +120,24 @@ function queryString(params: Record<string, QueryValue>): string {
   return parts.length > 0 ? `?${parts.join('&')}` : '';
 }
 
+/** Whether a call may be sent again: reads always, changes only when `cas` makes a repeat harmless. */
+type Retryable = 'retryable' | 'once';
+
 /** SigV4-signing client for the vault's HTTP API. */
 export class VaultClient {
   private readonly base: URL;
   private readonly signer: SignatureV4;
   private readonly fetchImpl: typeof fetch;
+  private readonly retry: Required<RetryOptions>;
+  private readonly clock: RetryClock;
+  private readonly cache: ReadCache<SecretView> | undefined;
 
   constructor(options: VaultClientOptions) {
     this.base = new URL(options.endpoint);
     this.fetchImpl = options.fetch ?? globalThis.fetch;
+    this.clock = options.clock ?? systemRetryClock;
+    this.retry = { maxAttempts: 3, maxElapsedMs: 10_000, baseDelayMs: 100, ...options.retry };
+    this.cache = options.cache && new ReadCache<SecretView>(options.cache, () => this.clock.now());
     this.signer = new SignatureV4({
       service: options.service ?? 'execute-api',
       region: options.region,
@@ -96,12 +153,16 @@ export class VaultClient {
     opts: { labels?: Record<string, string>; cas?: number; rotationDays?: number } = {},
   ): Promise<MutationView> {
     const body = { value, labels: opts.labels, cas: opts.cas, rotationDays: opts.rotationDays };
-    return this.call<MutationView>('PUT', `/v1/secrets/${secretPath(path)}`, body);
+    return this.change(path, opts.cas, (retry) =>
+      this.call<MutationView>('PUT', `/v1/secrets/${secretPath(path)}`, body, retry),
+    );
   }
 
-  /** Reads the current version, or `opts.version`. */
+  /** Reads the current version, or `opts.version` (from the cache when one is configured). */
   async getSecret(path: string, opts: { version?: number } = {}): Promise<SecretView> {
-    return this.call<SecretView>('GET', `/v1/secrets/${secretPath(path)}${queryString({ version: opts.version })}`);
+    const load = () =>
+      this.call<SecretView>('GET', `/v1/secrets/${secretPath(path)}${queryString({ version: opts.version })}`);
+    return this.cache ? this.cache.read(secretPath(path), opts.version, load) : load();
   }
 
   /** Reads metadata (versions, labels, rotation) without the value. */
@@ -125,27 +186,47 @@ export class VaultClient {
   /** Soft-deletes `opts.versions`, or the current version if none are given. */
   async deleteSecret(path: string, opts: { versions?: number[]; cas?: number } = {}): Promise<MutationView> {
     const query = queryString({ versions: opts.versions?.join(','), cas: opts.cas });
-    return this.call<MutationView>('DELETE', `/v1/secrets/${secretPath(path)}${query}`);
+    return this.change(path, opts.cas, (retry) =>
+      this.call<MutationView>('DELETE', `/v1/secrets/${secretPath(path)}${query}`, undefined, retry),
+    );
   }
 
   /** Restores soft-deleted versions. */
   async undeleteSecret(path: string, versions: number[], opts: { cas?: number } = {}): Promise<MutationView> {
-    return this.call<MutationView>('POST', `/v1/undelete/${secretPath(path)}`, { versions, cas: opts.cas });
+    return this.change(path, opts.cas, (retry) =>
+      this.call<MutationView>('POST', `/v1/undelete/${secretPath(path)}`, { versions, cas: opts.cas }, retry),
+    );
   }
 
   /** Irreversibly destroys the ciphertext of the given versions. */
   async destroySecret(path: string, versions: number[], opts: { cas?: number } = {}): Promise<MutationView> {
-    return this.call<MutationView>('POST', `/v1/destroy/${secretPath(path)}`, { versions, cas: opts.cas });
+    return this.change(path, opts.cas, (retry) =>
+      this.call<MutationView>('POST', `/v1/destroy/${secretPath(path)}`, { versions, cas: opts.cas }, retry),
+    );
   }
 
   /** Removes the secret and all its versions. */
   async deleteMetadata(path: string, opts: { cas?: number } = {}): Promise<void> {
-    return this.call<void>('DELETE', `/v1/metadata/${secretPath(path)}${queryString({ cas: opts.cas })}`);
+    return this.change(path, opts.cas, (retry) =>
+      this.call<void>('DELETE', `/v1/metadata/${secretPath(path)}${queryString({ cas: opts.cas })}`, undefined, retry),
+    );
   }
 
-  /** Re-wraps every version's data key under the current KMS key. */
+  /** Re-wraps every version's data key under the current KMS key (values do not change). */
   async rewrap(path: string): Promise<RewrapView> {
-    return this.call<RewrapView>('POST', `/v1/rewrap/${secretPath(path)}`, {});
+    return this.call<RewrapView>('POST', `/v1/rewrap/${secretPath(path)}`, {}, 'once');
+  }
+
+  /**
+   * A change to `path`: retried only with `cas`, and the path's cached reads dropped whatever
+   * the outcome (a conflict means someone else changed it; a failure may have landed).
+   */
+  private async change<T>(path: string, cas: number | undefined, send: (retry: Retryable) => Promise<T>): Promise<T> {
+    try {
+      return await send(cas === undefined ? 'once' : 'retryable');
+    } finally {
+      this.cache?.invalidate(path);
+    }
   }
 
   /**
@@ -211,18 +292,49 @@ export class VaultClient {
 
   /**
    * A 2xx body as the route's documented view. The shape is the server's contract (the views in
-   * adapters/http/views.ts, also described by the OpenAPI document); it is not re-validated here.
+   * adapters/http/views.ts, also described by docs/openapi.json); it is not re-validated here.
+   * 503 and 429 (and network failures) are retried when `retry` allows it, within the bounds.
    */
-  private async call<T>(method: string, pathAndQuery: string, body?: unknown): Promise<T> {
-    const res = await this.request(method, pathAndQuery, body);
-    if (res.status >= 200 && res.status < 300) return res.body as T;
-    const error = typeof res.body === 'object' && res.body !== null ? (res.body as ErrorBody).error : undefined;
-    const code = typeof error?.code === 'string' ? error.code : `http_${res.status}`;
-    const message = typeof error?.message === 'string' ? error.message : `vault answered HTTP ${res.status}`;
-    const requestId =
-      typeof error?.requestId === 'string' ? error.requestId : (res.headers.get('x-request-id') ?? undefined);
-    throw new VaultClientError(res.status, code, message, requestId);
+  private async call<T>(
+    method: string,
+    pathAndQuery: string,
+    body?: unknown,
+    retry: Retryable = 'retryable',
+  ): Promise<T> {
+    const startedAt = this.clock.now();
+    for (let attempt = 1; ; attempt++) {
+      let res: VaultResponse;
+      try {
+        res = await this.request(method, pathAndQuery, body);
+      } catch (error) {
+        // The request may or may not have arrived: only a repeatable one goes again.
+        const delay =
+          retry === 'retryable' ? nextDelay(this.retry, attempt, startedAt, this.clock.now(), undefined) : undefined;
+        if (delay === undefined) throw error;
+        await this.clock.sleep(delay);
+        continue;
+      }
+      if (res.status >= 200 && res.status < 300) return res.body as T;
+      if (retry === 'retryable' && RETRYABLE_STATUSES.has(res.status)) {
+        const now = this.clock.now();
+        const delay = nextDelay(this.retry, attempt, startedAt, now, retryAfterMs(res.headers.get('retry-after'), now));
+        if (delay !== undefined) {
+          await this.clock.sleep(delay);
+          continue;
+        }
+      }
+      throw errorOf(res);
+    }
   }
+}
+
+function errorOf(res: VaultResponse): VaultClientError {
+  const error = typeof res.body === 'object' && res.body !== null ? (res.body as ErrorBody).error : undefined;
+  const code = typeof error?.code === 'string' ? error.code : `http_${res.status}`;
+  const message = typeof error?.message === 'string' ? error.message : `vault answered HTTP ${res.status}`;
+  const requestId =
+    typeof error?.requestId === 'string' ? error.requestId : (res.headers.get('x-request-id') ?? undefined);
+  return new VaultClientError(res.status, code, message, requestId);
 }
 
 /** Loaded on first use so clients given static credentials never pull in the whole chain. */

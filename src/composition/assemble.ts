@@ -60,6 +60,8 @@ export interface ComposeOptions {
   /** Where audit lines go: stdout for servers, a file for CLI walks. */
   logger: Logger;
   clock?: Clock;
+  /** The policy the vault decides by, when not the config's (a server's reloading view). */
+  policy?: Policy;
 }
 
 /** The vault over a mode's adapters, with the config's policy and settings. */
@@ -76,7 +78,7 @@ export function composeFrom(
       macs: adapters.macs,
       settings: { check: config.exchanges.check, policy: config.exchanges.policy },
     },
-    policy: config.policy,
+    policy: options.policy ?? config.policy,
     audit: logAuditSink(options.logger),
     ...(options.clock && { clock: options.clock }),
   });

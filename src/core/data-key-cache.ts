@@ -9,6 +9,16 @@ export interface DataKeyCacheSettings {
   maxUses: number;
 }
 
+/** Running totals since start, for metrics. */
+export interface KeyUsageCounts {
+  /** Unwraps served without a key-service call of their own: from the cache, or by joining one in flight. */
+  cacheHits: number;
+  /** Unwraps that made a key-service call (every unwrap when the cache is off). */
+  cacheMisses: number;
+  /** Calls made to the key service (KMS in AWS mode), by operation. */
+  keyServiceCalls: { generateDataKey: number; decryptDataKey: number; rewrapDataKey: number };
+}
+
 interface Flight {
   promise: Promise<Buffer>;
   waiters: number;
@@ -31,6 +41,11 @@ export class CachingKeyProvider implements KeyProvider {
   private readonly entries = new Map<string, Entry>();
   private readonly inFlight = new Map<string, Flight>();
   private lastSweep = 0;
+  private readonly tally: KeyUsageCounts = {
+    cacheHits: 0,
+    cacheMisses: 0,
+    keyServiceCalls: { generateDataKey: 0, decryptDataKey: 0, rewrapDataKey: 0 },
+  };
 
   constructor(
     private readonly inner: KeyProvider,
@@ -42,11 +57,17 @@ export class CachingKeyProvider implements KeyProvider {
     return this.entries.size;
   }
 
+  /** A copy of the totals so far. */
+  counts(): KeyUsageCounts {
+    return { ...this.tally, keyServiceCalls: { ...this.tally.keyServiceCalls } };
+  }
+
   currentKeyId(): Promise<string> {
     return this.inner.currentKeyId();
   }
 
   generateDataKey(context: EncryptionContext): Promise<DataKey> {
+    this.tally.keyServiceCalls.generateDataKey += 1;
     return this.inner.generateDataKey(context);
   }
 
@@ -55,12 +76,16 @@ export class CachingKeyProvider implements KeyProvider {
     keyId: string,
     context: EncryptionContext,
   ): Promise<{ wrapped: Buffer; keyId: string }> {
+    this.tally.keyServiceCalls.rewrapDataKey += 1;
     return this.inner.rewrapDataKey(wrapped, keyId, context);
   }
 
   async decryptDataKey(wrapped: Buffer, keyId: string, context: EncryptionContext): Promise<Buffer> {
-    if (this.settings.maxAgeSeconds <= 0 || this.settings.maxEntries <= 0)
+    if (this.settings.maxAgeSeconds <= 0 || this.settings.maxEntries <= 0) {
+      this.tally.cacheMisses += 1;
+      this.tally.keyServiceCalls.decryptDataKey += 1;
       return this.inner.decryptDataKey(wrapped, keyId, context);
+    }
     const now = this.clock.now().getTime();
     this.sweep(now);
     // JSON is an unambiguous serialisation of the context; a different key order only costs a
@@ -68,6 +93,7 @@ export class CachingKeyProvider implements KeyProvider {
     const id = `${keyId}\u0000${wrapped.toString('base64')}\u0000${JSON.stringify(context)}`;
     const hit = this.entries.get(id);
     if (hit && hit.expiresAt > now && hit.uses < this.settings.maxUses) {
+      this.tally.cacheHits += 1;
       hit.uses += 1;
       // Re-insert to mark it most recently used.
       this.entries.delete(id);
@@ -78,7 +104,10 @@ export class CachingKeyProvider implements KeyProvider {
     }
     if (hit) this.evict(id);
     let flight = this.inFlight.get(id);
-    if (!flight) {
+    if (flight) this.tally.cacheHits += 1;
+    else {
+      this.tally.cacheMisses += 1;
+      this.tally.keyServiceCalls.decryptDataKey += 1;
       const created: Flight = { waiters: 0, promise: undefined as unknown as Promise<Buffer> };
       created.promise = this.inner.decryptDataKey(wrapped, keyId, context).then(
         (key) => {

@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { pathProblem } from './paths';
 import { normalisePrincipal } from './principal';
 
-export const ACTIONS = ['read', 'write', 'describe', 'list', 'delete', 'destroy', 'check', 'admin'] as const;
+/**
+ * `check` re-runs an exchange key's permission check (the value is used, never returned);
+ * `metrics` reads the server's request and key-service counts (GET /metrics; paths do not matter).
+ */
+export const ACTIONS = ['read', 'write', 'describe', 'list', 'delete', 'destroy', 'check', 'admin', 'metrics'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 export interface PolicyRule {
@@ -51,6 +55,13 @@ const policySchema = z.strictObject({ rules: z.array(ruleSchema) });
 /** Raised at start-up when the policy document is invalid; the message names the bad rule. */
 export class PolicyError extends Error {
   override readonly name = 'PolicyError';
+  constructor(
+    message: string,
+    /** Where each problem is ("rule 2 (principals.0)"), without the offending values: safe for any log. */
+    readonly locations: string[] = [],
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -60,15 +71,18 @@ export class PolicyError extends Error {
 export function parsePolicy(document: unknown): Policy {
   const result = policySchema.safeParse(document);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
+    const located = result.error.issues.map((issue) => {
       const [first, index, ...rest] = issue.path;
       const where =
         first === 'rules' && typeof index === 'number'
           ? `rule ${index}${rest.length ? ` (${rest.join('.')})` : ''}`
           : issue.path.join('.') || 'document';
-      return `${where}: ${issue.message}`;
+      return { where, line: `${where}: ${issue.message}` };
     });
-    throw new PolicyError(`invalid policy: ${lines.join('; ')}`);
+    throw new PolicyError(
+      `invalid policy: ${located.map((l) => l.line).join('; ')}`,
+      located.map((l) => l.where),
+    );
   }
   return {
     rules: result.data.rules.map((rule) => ({ ...rule, principals: rule.principals.map(normalisePrincipal) })),
@@ -83,17 +97,36 @@ function matches(patternText: string, path: string): boolean {
 
 /** Deny by default: true only when some rule names this principal, action and a matching path. */
 export function isAllowed(policy: Policy, principalArn: string, action: Action, path: string): boolean {
-  return policy.rules.some(
+  return decidingRule(policy, principalArn, action, path) !== undefined;
+}
+
+/**
+ * The index of the first rule that allows `action` on `path` for the principal, or undefined
+ * when none does (deny by default: rules only ever allow, so the first match is what decided).
+ * The principal is compared as given; normalise it first (normalisePrincipal), as the HTTP
+ * front does for callers.
+ */
+export function decidingRule(policy: Policy, principalArn: string, action: Action, path: string): number | undefined {
+  const index = policy.rules.findIndex(
     (rule) =>
       rule.principals.includes(principalArn) &&
       rule.actions.includes(action) &&
       rule.paths.some((p) => matches(p, path)),
   );
+  return index === -1 ? undefined : index;
 }
 
 /** True when the principal holds `action` on at least one pattern (used to admit list requests). */
 export function holdsAnywhere(policy: Policy, principalArn: string, action: Action): boolean {
-  return policy.rules.some((rule) => rule.principals.includes(principalArn) && rule.actions.includes(action));
+  return firstRuleHolding(policy, principalArn, action) !== undefined;
+}
+
+/** The index of the first rule granting the principal `action` on any path, or undefined. */
+export function firstRuleHolding(policy: Policy, principalArn: string, action: Action): number | undefined {
+  const index = policy.rules.findIndex(
+    (rule) => rule.principals.includes(principalArn) && rule.actions.includes(action),
+  );
+  return index === -1 ? undefined : index;
 }
 
 /** A policy that gives one principal every action everywhere: embedded mode's default. */
@@ -152,4 +185,23 @@ export function visibleRanges(policy: Policy, principalArn: string, prefix: stri
 export function seesEverything(policy: Policy, principalArn: string): boolean {
   const all = (action: Action) => patternsFor(policy, principalArn, action).includes('*');
   return all('list') && all('describe');
+}
+
+/** Where the policy in force comes from: fixed at start-up, or a file the server reloads. */
+export interface PolicySource {
+  current(): Policy;
+}
+
+/**
+ * A Policy whose rules are always the source's current ones. The Vault reads `policy.rules`
+ * at each decision, so handing it this view swaps the policy without rebuilding the vault (or
+ * changing it). A single decision (isAllowed) reads `rules` once and sees one whole policy; a
+ * listing that spans a swap re-checks every item it returns against the policy of that moment.
+ */
+export function livePolicy(source: PolicySource): Policy {
+  return {
+    get rules() {
+      return source.current().rules;
+    },
+  };
 }

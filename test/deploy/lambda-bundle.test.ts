@@ -265,6 +265,45 @@ function requestLogs(): Array<Record<string, unknown>> {
     .filter((record) => record.type === 'request');
 }
 
+/** The embedded-metric-format lines on stdout (the `_aws` envelope marks them). */
+function emfLines(): Array<Record<string, unknown>> {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{"_aws"'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/**
+ * The embedded metric format's rules (CloudWatch's specification): an `_aws` object with a
+ * millisecond Timestamp and CloudWatchMetrics directives, each naming a Namespace, dimension
+ * sets of at most 30 keys and metrics with a Name and a Unit; every dimension key holds a
+ * string at the root, every metric a number.
+ */
+function expectEmf(line: Record<string, unknown>): void {
+  const aws = line._aws as { Timestamp: unknown; CloudWatchMetrics: unknown };
+  expect(Number.isInteger(aws.Timestamp)).toBe(true);
+  expect(Math.abs((aws.Timestamp as number) - Date.now())).toBeLessThan(60_000);
+  const directives = aws.CloudWatchMetrics as Array<{
+    Namespace: unknown;
+    Dimensions: unknown;
+    Metrics: Array<{ Name: unknown; Unit: unknown }>;
+  }>;
+  expect(directives.length).toBeGreaterThan(0);
+  for (const directive of directives) {
+    expect(typeof directive.Namespace).toBe('string');
+    expect((directive.Namespace as string).length).toBeGreaterThan(0);
+    for (const set of directive.Dimensions as string[][]) {
+      expect(set.length).toBeLessThanOrEqual(30);
+      for (const key of set) expect(typeof line[key]).toBe('string');
+    }
+    for (const metric of directive.Metrics) {
+      expect(typeof metric.Name).toBe('string');
+      expect(['Count', 'Milliseconds']).toContain(metric.Unit);
+      expect(typeof line[metric.Name as string]).toBe('number');
+    }
+  }
+}
+
 beforeAll(async () => {
   workdir = mkdtempSync(join(tmpdir(), 'kms-vault-lambda-'));
   kms = new FakeKms({ region: REGION, account: ACCOUNT });
@@ -382,6 +421,63 @@ describe('the built Lambda bundle', () => {
     expect(describe.statusCode).toBe(200);
     expect(json(describe)).toMatchObject({ path: PATH, version: 1, labels: { exchange: 'binance' } });
     expect(describe.body).not.toContain(SECRET_V1.secretKey);
+  });
+
+  it("takes API Gateway's request id as its own, and logs a well-formed caller X-Request-Id beside it", async () => {
+    const event = restEvent({
+      method: 'GET',
+      path: `/v1/metadata/${PATH}`,
+      caller: TRADING_ENGINE_SESSION,
+      headers: { 'x-request-id': 'order-router-7:trace.42' },
+    });
+    const gatewayId = event.requestContext.requestId;
+    const result = await invoke(event);
+    expect(result.statusCode).toBe(200);
+    expect(header(result, 'x-request-id')).toBe(gatewayId);
+    const forged = restEvent({
+      method: 'GET',
+      path: '/healthz',
+      headers: { 'x-request-id': 'two words\n{"type":"request"}' },
+    });
+    await invoke(forged);
+    const logs = await settledRequestLogs();
+    expect(logs.find((line) => line.requestId === gatewayId)).toMatchObject({
+      callerRequestId: 'order-router-7:trace.42',
+      route: '/v1/metadata/{path}',
+      status: 200,
+    });
+    const healthLine = logs.find((line) => line.requestId === forged.requestContext.requestId)!;
+    expect(healthLine).toBeDefined();
+    expect(healthLine.callerRequestId).toBeUndefined();
+  });
+
+  it('writes one CloudWatch embedded-metric-format line per request: requests, latency, KMS calls, cache hits', async () => {
+    const before = emfLines().length;
+    await invoke(restEvent({ method: 'GET', path: `/v1/secrets/${PATH}`, caller: TRADING_ENGINE_SESSION }));
+    for (let waited = 0; emfLines().length === before && waited < 5000; waited += 20)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    const lines = emfLines();
+    expect(lines.length).toBe(before + 1);
+    const line = lines.at(-1)!;
+    expectEmf(line);
+    expect(line).toMatchObject({
+      service: 'kms-vault',
+      route: 'GET /v1/secrets/{path}',
+      status: '200',
+      Requests: 1,
+      // The cache is off in this container: the read is one Decrypt, a miss.
+      KmsCalls: 1,
+      DataKeyCacheHits: 0,
+      DataKeyCacheMisses: 1,
+    });
+    expect(line.Latency).toEqual(expect.any(Number));
+    const directive = (line._aws as { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> })
+      .CloudWatchMetrics[0]!;
+    expect(directive.Namespace).toBe('kms-vault');
+    expect(directive.Dimensions).toEqual([['service', 'route', 'status'], ['service']]);
+    // Every request so far has its line, and no line names a path.
+    expect(emfLines().length).toBe(invocations);
+    expect(JSON.stringify(emfLines())).not.toContain(PATH);
   });
 
   it('serves HTTP API (v2) events', async () => {

@@ -2,7 +2,7 @@ import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/
 import request from 'supertest';
 import type { Authenticator } from '../../src/adapters/auth/authenticator';
 import { DynamoDbSecretStore } from '../../src/adapters/dynamodb/dynamodb-secret-store';
-import { createApp } from '../../src/adapters/http/app';
+import { type AppOptions, createApp } from '../../src/adapters/http/app';
 import { logAuditSink } from '../../src/adapters/log/audit-log-sink';
 import { assembleVault } from '../../src/composition/assemble';
 import type { DataKeyCacheSettings } from '../../src/core/data-key-cache';
@@ -40,6 +40,8 @@ export interface TestAppOptions {
   authenticate?: Authenticator;
   /** Exchange keys as a typed kind (off unless given). */
   exchanges?: ExchangeKeyDeps;
+  observe?: AppOptions['observe'];
+  metricsText?: AppOptions['metricsText'];
 }
 
 export async function testApp(options: TestAppOptions = {}) {
@@ -50,6 +52,7 @@ export async function testApp(options: TestAppOptions = {}) {
   const keys = options.keys ?? new CountingKeyProvider();
   const logger = new MemoryLogger();
   const clock = options.clock ?? new FakeClock(new Date());
+  const policy = options.policy ?? adminPolicy(ADMIN);
   const { vault, keys: cached } = assembleVault(
     {
       vault: {
@@ -64,13 +67,20 @@ export async function testApp(options: TestAppOptions = {}) {
     {
       keys,
       store,
-      policy: options.policy ?? adminPolicy(ADMIN),
+      policy,
       audit: logAuditSink(logger),
       clock,
       ...(options.exchanges && { exchanges: options.exchanges }),
     },
   );
-  const app = createApp({ vault, authenticate: options.authenticate ?? testAuthenticator, logger });
+  const app = createApp({
+    vault,
+    authenticate: options.authenticate ?? testAuthenticator,
+    logger,
+    policy,
+    ...(options.observe && { observe: options.observe }),
+    ...(options.metricsText && { metricsText: options.metricsText }),
+  });
   const as = (principal: string = ADMIN) => ({
     put: (path: string, body: unknown) =>
       request(app)

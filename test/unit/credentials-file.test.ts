@@ -1,7 +1,15 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Credential, createCredentialsFile, loadCredentialsFile } from '../../src/adapters/auth/credentials-file';
+import {
+  addCredential,
+  type Credential,
+  createCredentialsFile,
+  loadCredentialsFile,
+  NoCredentialsFileError,
+  removeCredential,
+  UnknownCredentialError,
+} from '../../src/adapters/auth/credentials-file';
 
 const KEY: Credential = {
   accessKeyId: 'AKLVTESTKEY234567ABC',
@@ -42,6 +50,10 @@ describe('credentials file', () => {
     expect(() => loadCredentialsFile(notArn)).toThrow(/principal/);
     expect(() => loadCredentialsFile(write('j.json', '{nope', 0o600))).toThrow(/not valid JSON/);
     expect(() => loadCredentialsFile(write('dup.json', { credentials: [KEY, KEY] }, 0o600))).toThrow(/repeats/);
+    // A refused reload logs this message: it locates the repeat without naming the key.
+    expect(() => loadCredentialsFile(write('dup2.json', { credentials: [KEY, KEY] }, 0o600))).not.toThrow(
+      new RegExp(KEY.accessKeyId),
+    );
   });
 
   it('creates a 0600 file (and 0700 parent) that loads back', () => {
@@ -69,5 +81,42 @@ describe('credentials file', () => {
     const b = createCredentialsFile(join(dir, 'b.json'), arn);
     expect(a.accessKeyId).not.toBe(b.accessKeyId);
     expect(a.secretAccessKey).not.toBe(b.secretAccessKey);
+  });
+
+  it('adds a credential atomically: a new 0600 file renamed over the old, no temporary or lock left', () => {
+    const file = join(dir, 'credentials.json');
+    const admin = createCredentialsFile(file, arn);
+    const inodeBefore = statSync(file).ino;
+    const added = addCredential(file, 'arn:aws:iam::123456789012:role/trading-engine');
+    expect(added.principal).toBe('arn:aws:iam::123456789012:role/trading-engine');
+    expect(statSync(file).ino).not.toBe(inodeBefore);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect([...loadCredentialsFile(file).values()]).toEqual([admin, added]);
+    expect(readdirSync(dir)).toEqual(['credentials.json']);
+  });
+
+  it('removes by access key id, refuses an unknown id and the last credential, and changes nothing then', () => {
+    const file = join(dir, 'credentials.json');
+    const admin = createCredentialsFile(file, arn);
+    const other = addCredential(file, 'arn:aws:iam::123456789012:role/reader');
+    expect(() => removeCredential(file, 'AKLVNOSUCHKEY2345678')).toThrow(UnknownCredentialError);
+    expect(removeCredential(file, other.accessKeyId)).toEqual(other);
+    const before = readFileSync(file, 'utf8');
+    expect(() => removeCredential(file, admin.accessKeyId)).toThrow(/only credential/);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('refuses to change a missing, invalid, shared or locked file', () => {
+    const role = 'arn:aws:iam::123456789012:role/reader';
+    expect(() => addCredential(join(dir, 'none.json'), role)).toThrow(NoCredentialsFileError);
+    const invalid = write('bad.json', '{nope', 0o600);
+    expect(() => addCredential(invalid, role)).toThrow(/not valid JSON/);
+    const shared = write('shared.json', { credentials: [KEY] }, 0o644);
+    expect(() => addCredential(shared, role)).toThrow(/group or others/);
+    const file = join(dir, 'credentials.json');
+    createCredentialsFile(file, arn);
+    writeFileSync(`${file}.lock`, '');
+    expect(() => addCredential(file, role)).toThrow(/in progress/);
+    expect(() => addCredential(file, 'not-an-arn')).toThrow(/not an IAM role or user ARN/);
   });
 });

@@ -156,4 +156,29 @@ describe('data-key cache', () => {
     ct[0]! ^= 1;
     await expect(open(cache, { ...envelope, ct }, context)).rejects.toMatchObject({ code: 'integrity_error' });
   });
+
+  it('counts what metrics report: hits, misses and key-service calls agree with the provider behind it', async () => {
+    const inner = new CountingKeyProvider();
+    const cache = new CachingKeyProvider(inner, settings, new FakeClock());
+    const t = coreVault({ keys: cache });
+    await t.vault.put(t.admin, 'hot/secret', { value: 'v' });
+    for (let i = 0; i < 10; i++) await t.vault.get(t.admin, 'hot/secret');
+    await Promise.all(Array.from({ length: 5 }, () => t.vault.get(t.admin, 'hot/secret')));
+    await t.vault.rewrap(t.admin, 'hot/secret');
+    expect(cache.counts()).toEqual({
+      cacheHits: 14,
+      cacheMisses: 1,
+      keyServiceCalls: {
+        generateDataKey: inner.calls.generateDataKey,
+        decryptDataKey: inner.calls.decryptDataKey,
+        rewrapDataKey: inner.calls.rewrapDataKey,
+      },
+    });
+    expect(cache.counts().keyServiceCalls.decryptDataKey).toBe(1);
+    const off = new CachingKeyProvider(new CountingKeyProvider(), { ...settings, maxAgeSeconds: 0 }, new FakeClock());
+    const u = coreVault({ keys: off });
+    await u.vault.put(u.admin, 'cold/secret', { value: 'v' });
+    for (let i = 0; i < 3; i++) await u.vault.get(u.admin, 'cold/secret');
+    expect(off.counts()).toMatchObject({ cacheHits: 0, cacheMisses: 3 });
+  });
 });

@@ -3,7 +3,7 @@ import { closeSync, fchmodSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { normalisePrincipal } from '../../core/principal';
-import { readPrivateFile } from '../local-files/private-files';
+import { readPrivateFile, withFileLock, writePrivateFileAtomically } from '../local-files/private-files';
 
 /** One SigV4 credential of embedded mode: an access key pair standing for an IAM principal. */
 export interface Credential {
@@ -56,9 +56,10 @@ export function loadCredentialsFile(file: string): Map<string, Credential> {
   }
 
   const map = new Map<string, Credential>();
-  for (const credential of parsed.data.credentials) {
+  for (const [index, credential] of parsed.data.credentials.entries()) {
     if (map.has(credential.accessKeyId)) {
-      throw new Error(`credentials file ${file} repeats access key id ${credential.accessKeyId}`);
+      // Positions, not the id: this message may reach a log line when a reload is refused.
+      throw new Error(`credentials file ${file} repeats an access key id (credentials.${index})`);
     }
     map.set(credential.accessKeyId, credential);
   }
@@ -81,13 +82,15 @@ function randomBase32(chars: number): string {
  *
  * @throws Error if the file already exists or `principal` is not an IAM role or user ARN.
  */
-export function createCredentialsFile(file: string, principal: string): Credential {
+function newCredential(principal: string): Credential {
   if (!isPrincipalArn(principal)) throw new Error(`principal ${principal} is not an IAM role or user ARN`);
-  const credential: Credential = {
-    accessKeyId: `AKLV${randomBase32(16)}`,
-    secretAccessKey: randomBytes(30).toString('base64url'),
-    principal,
-  };
+  return { accessKeyId: `AKLV${randomBase32(16)}`, secretAccessKey: randomBytes(30).toString('base64url'), principal };
+}
+
+const fileText = (content: CredentialsFile) => `${JSON.stringify(content, null, 2)}\n`;
+
+export function createCredentialsFile(file: string, principal: string): Credential {
+  const credential = newCredential(principal);
   const content: CredentialsFile = { credentials: [credential] };
 
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
@@ -103,7 +106,7 @@ export function createCredentialsFile(file: string, principal: string): Credenti
   try {
     // The umask can only narrow the mode given to open; set it exactly anyway.
     fchmodSync(fd, 0o600);
-    writeSync(fd, `${JSON.stringify(content, null, 2)}\n`);
+    writeSync(fd, fileText(content));
   } finally {
     closeSync(fd);
   }
@@ -126,4 +129,62 @@ export function ensureCredentialsFile(
     if (((error as Error).cause as NodeJS.ErrnoException | undefined)?.code !== 'EEXIST') throw error;
   }
   return { credentials: loadCredentialsFile(file), created };
+}
+
+/** No credentials file to change: the server makes it on its first start. */
+export class NoCredentialsFileError extends Error {
+  override readonly name = 'NoCredentialsFileError';
+  constructor(file: string) {
+    super(`no credentials file at ${file}: start the vault once (npm start) to create it with its admin credential`);
+  }
+}
+
+/** No credential with that access key id. */
+export class UnknownCredentialError extends Error {
+  override readonly name = 'UnknownCredentialError';
+  constructor(accessKeyId: string) {
+    super(`no credential with access key id ${accessKeyId}`);
+  }
+}
+
+/**
+ * Reads, changes and atomically replaces the credentials file under its lock; the running
+ * server sees the old file or the new one (see writePrivateFileAtomically) and reloads it.
+ */
+function changeCredentialsFile<T>(file: string, change: (credentials: Credential[]) => T): T {
+  return withFileLock(file, () => {
+    let current: Map<string, Credential>;
+    try {
+      current = loadCredentialsFile(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new NoCredentialsFileError(file);
+      throw error;
+    }
+    const credentials = [...current.values()];
+    const result = change(credentials);
+    writePrivateFileAtomically(file, fileText({ credentials }));
+    return result;
+  });
+}
+
+/** Adds a freshly generated credential for `principal`; the only time its secret is returned. */
+export function addCredential(file: string, principal: string): Credential {
+  const credential = newCredential(principal);
+  changeCredentialsFile(file, (credentials) => credentials.push(credential));
+  return credential;
+}
+
+/**
+ * Removes the credential with `accessKeyId`. The last one is kept: a server with none could
+ * be reached by nobody, and its next start would not make a new admin over an existing file.
+ */
+export function removeCredential(file: string, accessKeyId: string): Credential {
+  return changeCredentialsFile(file, (credentials) => {
+    const index = credentials.findIndex((c) => c.accessKeyId === accessKeyId);
+    if (index === -1) throw new UnknownCredentialError(accessKeyId);
+    if (credentials.length === 1) {
+      throw new Error(`${accessKeyId} is the only credential in ${file}: add another before removing it`);
+    }
+    return credentials.splice(index, 1)[0]!;
+  });
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Policy } from '../../core/policy';
 import { normalisePrincipal } from '../../core/principal';
 import type { Vault } from '../../core/vault';
 import type { Authenticator } from '../auth/authenticator';
@@ -8,12 +9,23 @@ import { parseJsonBody } from './body';
 import { readRawBody, refuseUnreadableBodies } from './body-limits';
 import { errorMiddleware, RouteNotFoundError, UnsupportedMediaTypeError } from './errors';
 import './request-state';
+import { openApiDocument } from './openapi';
+import { type RequestOutcome, wellFormedRequestId } from './request-outcome';
+import type { RouteDeps } from './route-spec';
 import { mountRoutes } from './routes';
 
 export interface AppOptions {
   vault: Vault;
   authenticate: Authenticator;
   logger: Logger;
+  /** The policy in force, for routes outside the Vault (GET /metrics); the Vault holds its own. */
+  policy: Policy;
+  /** Sees every finished request (metrics). */
+  observe?: (outcome: RequestOutcome) => void;
+  /** Prometheus text for GET /metrics (server mode); without it that route is a 404. */
+  metricsText?: () => string;
+  /** The request id a front already has (API Gateway's on Lambda); otherwise a fresh UUID. */
+  requestIdOf?: (req: Request) => string | undefined;
 }
 
 /**
@@ -21,7 +33,17 @@ export interface AppOptions {
  * body is parsed or anything reaches the core), then the routes, then one error middleware.
  */
 export function createApp(options: AppOptions): express.Express {
-  const { vault, authenticate, logger } = options;
+  const { authenticate, logger } = options;
+  let document: unknown;
+  const deps: RouteDeps = {
+    vault: options.vault,
+    policy: options.policy,
+    ...(options.metricsText && { metricsText: options.metricsText }),
+    openApi: () => {
+      document ??= openApiDocument();
+      return document;
+    },
+  };
   const app = express();
   app.disable('x-powered-by');
   app.set('case sensitive routing', true);
@@ -35,32 +57,34 @@ export function createApp(options: AppOptions): express.Express {
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
-    const requestId = randomUUID();
+    const requestId = wellFormedRequestId(options.requestIdOf?.(req)) ?? randomUUID();
+    // The caller's own id, when it is one we can log safely, goes beside ours.
+    const callerRequestId = wellFormedRequestId(req.headers['x-request-id']);
     res.locals.requestId = requestId;
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Request-Id', requestId);
     res.on('finish', () => {
       const { route, caller, errorCode, errorDetail } = res.locals;
+      const latencyMs = Number((process.hrtime.bigint() - started) / 1000n) / 1000;
       // Never the body, the value, a key or a query string (cursors and prefixes stay out).
       logger.write({
         type: 'request',
         requestId,
+        ...(callerRequestId && { callerRequestId }),
         method: req.method,
         route: route ?? 'unmatched',
         status: res.statusCode,
-        latencyMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+        latencyMs,
         principal: caller?.principal ?? null,
         ...(errorCode && { error: errorCode }),
         ...(errorDetail && { detail: errorDetail }),
       });
+      options.observe?.({ method: req.method, route: route ?? 'unmatched', status: res.statusCode, latencyMs });
     });
     next();
   });
 
-  app.get('/healthz', (_req, res) => {
-    res.locals.route = '/healthz';
-    res.json({ status: 'ok' });
-  });
+  mountRoutes(app, deps, 'public');
 
   app.use(refuseUnreadableBodies);
   app.use(readRawBody);
@@ -80,7 +104,7 @@ export function createApp(options: AppOptions): express.Express {
       .catch(next);
   });
 
-  mountRoutes(app, vault);
+  mountRoutes(app, deps, 'signed');
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new RouteNotFoundError()));
   app.use(errorMiddleware(logger));

@@ -1,69 +1,118 @@
 import type { NextFunction, Request, Response, Router } from 'express';
-import type { Vault } from '../../core/vault';
+import { AccessDeniedError } from '../../core/errors';
+import { holdsAnywhere } from '../../core/policy';
 import { parse } from './body';
+import { RouteNotFoundError } from './errors';
 import { callerOf } from './request-state';
+import { defineRoute, pathPrefix, type RouteDeps, type RouteSpec } from './route-spec';
 import * as schemas from './schemas';
-import { type ListView, metadataView, mutationView, recheckView } from './views';
+import {
+  healthSchema,
+  listViewSchema,
+  metadataViewSchema,
+  mutationViewSchema,
+  recheckViewSchema,
+  rewrapViewSchema,
+  secretViewSchema,
+} from './view-schemas';
+import { type ListView, metadataView, mutationView, recheckView, rewrapView, secretView } from './views';
 
 const DEFAULT_LIST_LIMIT = 50;
 
-type Handler = (req: Request, res: Response) => Promise<void>;
-
-/** The secret path as sent, undecoded: `%2e%2e` stays visible and fails validation. */
-function rawPath(req: Request, prefix: string): string {
-  return req.path.slice(prefix.length);
-}
-
 /**
- * Matches `prefix` followed by anything, with no parameter: the router decodes every
- * parameter with decodeURIComponent, which throws on `%ff` or a lone `%` before the path is
- * validated, and the handlers read the raw path anyway. With nothing to decode, a malformed
- * percent sequence reaches path validation like any other bad character and is a 400.
+ * The API, one entry per route: method, template, policy action, query and body schemas,
+ * responses and error statuses, and a thin handler (parse is done for it; it calls one use
+ * case and says what to answer). Express mounts this table and the OpenAPI document describes
+ * it; to add a route, add an entry here, then run `npm run openapi` (the drift test fails
+ * until docs/openapi.json matches) and, unless it is serverOnly, give it an API Gateway event
+ * in serverless.yml (test/deploy checks the two agree).
  */
-function under(prefix: `/v1/${'secrets' | 'metadata' | 'undelete' | 'destroy' | 'rewrap'}/`): RegExp {
-  return new RegExp(`^${prefix}.+$`);
-}
-
-/**
- * The API's routes: each parses with zod, calls one use case and serialises the result.
- * `template` is what logs show (never the path itself).
- */
-export function mountRoutes(router: Pick<Router, 'get' | 'put' | 'post' | 'delete'>, vault: Vault): void {
-  const route = (template: string, handler: Handler) => (req: Request, res: Response, next: NextFunction) => {
-    res.locals.route = template;
-    handler(req, res).catch(next);
-  };
-
-  router.put(
-    under('/v1/secrets/'),
-    route('/v1/secrets/{path}', async (req, res) => {
-      const body = parse(schemas.putSecretBody, res.locals.body, 'body');
-      const result = await vault.put(callerOf(res), rawPath(req, '/v1/secrets/'), body);
-      res.status(result.created ? 201 : 200).json(mutationView(result));
+export const ROUTES: readonly RouteSpec[] = [
+  defineRoute({
+    operationId: 'health',
+    method: 'get',
+    template: '/healthz',
+    summary: 'Liveness',
+    description: 'No authentication and no dependency calls.',
+    action: 'public',
+    query: schemas.emptyQuery,
+    responses: { 200: { description: 'the process is up', schema: healthSchema } },
+    errors: [],
+    handle: async () => ({ status: 200, json: { status: 'ok' } }),
+  }),
+  defineRoute({
+    operationId: 'openApi',
+    method: 'get',
+    template: '/openapi.json',
+    summary: 'This document',
+    description: 'The OpenAPI 3.1 description of the API, generated from the route table. No authentication.',
+    action: 'public',
+    query: schemas.emptyQuery,
+    responses: { 200: { description: 'an OpenAPI 3.1 document', contentType: 'application/json' } },
+    errors: [],
+    handle: async (_input, deps) => ({ status: 200, json: deps.openApi() }),
+  }),
+  defineRoute({
+    operationId: 'putSecret',
+    method: 'put',
+    template: '/v1/secrets/{path}',
+    summary: 'Write a new version',
+    description:
+      'Without cas, a write that loses a race re-reads and retries, so concurrent writers each get their own version.',
+    action: 'write',
+    query: schemas.emptyQuery,
+    body: schemas.putSecretBody,
+    responses: {
+      200: { description: 'a new version of an existing secret', schema: mutationViewSchema },
+      201: { description: 'the first version', schema: mutationViewSchema },
+    },
+    errors: [409, 410],
+    handle: async ({ caller, path, body }, { vault }) => {
+      const result = await vault.put(caller, path, body);
+      return { status: result.created ? 201 : 200, json: mutationView(result) };
+    },
+  }),
+  defineRoute({
+    operationId: 'getSecret',
+    method: 'get',
+    template: '/v1/secrets/{path}',
+    summary: 'Read the current version, or ?version=n',
+    action: 'read',
+    query: schemas.getSecretQuery,
+    responses: { 200: { description: 'the value and its version', schema: secretViewSchema } },
+    errors: [404, 410],
+    handle: async ({ caller, path, query }, { vault }) => ({
+      status: 200,
+      json: secretView(await vault.get(caller, path, query.version)),
     }),
-  );
-
-  router.get(
-    under('/v1/secrets/'),
-    route('/v1/secrets/{path}', async (req, res) => {
-      const query = parse(schemas.getSecretQuery, req.query, 'query');
-      res.json(await vault.get(callerOf(res), rawPath(req, '/v1/secrets/'), query.version));
+  }),
+  defineRoute({
+    operationId: 'deleteSecret',
+    method: 'delete',
+    template: '/v1/secrets/{path}',
+    summary: 'Soft-delete versions (the current one by default); recoverable',
+    action: 'delete',
+    query: schemas.deleteSecretQuery,
+    responses: { 200: { description: 'the secret after the change', schema: mutationViewSchema } },
+    errors: [404, 409, 410],
+    handle: async ({ caller, path, query }, { vault }) => ({
+      status: 200,
+      json: mutationView(await vault.delete(caller, path, query)),
     }),
-  );
-
-  router.delete(
-    under('/v1/secrets/'),
-    route('/v1/secrets/{path}', async (req, res) => {
-      const query = parse(schemas.deleteSecretQuery, req.query, 'query');
-      res.json(mutationView(await vault.delete(callerOf(res), rawPath(req, '/v1/secrets/'), query)));
-    }),
-  );
-
-  router.get(
-    '/v1/metadata',
-    route('/v1/metadata', async (req, res) => {
-      const query = parse(schemas.listQuery, req.query, 'query');
-      const page = await vault.list(callerOf(res), {
+  }),
+  defineRoute({
+    operationId: 'listSecrets',
+    method: 'get',
+    template: '/v1/metadata',
+    summary: 'A page of metadata',
+    description:
+      'Only secrets the caller may both list and describe. A page may hold fewer than limit items; only a missing cursor means the end.',
+    action: 'list',
+    query: schemas.listQuery,
+    responses: { 200: { description: 'a page', schema: listViewSchema } },
+    errors: [],
+    handle: async ({ caller, query }, { vault }) => {
+      const page = await vault.list(caller, {
         prefix: query.prefix ?? '',
         limit: query.limit ?? DEFAULT_LIST_LIMIT,
         ...(query.cursor !== undefined && { cursor: query.cursor }),
@@ -71,56 +120,151 @@ export function mountRoutes(router: Pick<Router, 'get' | 'put' | 'post' | 'delet
         flagged: query.flagged ?? false,
       });
       const view: ListView = { items: page.items.map(metadataView), ...(page.cursor && { cursor: page.cursor }) };
-      res.json(view);
+      return { status: 200, json: view };
+    },
+  }),
+  defineRoute({
+    operationId: 'describeSecret',
+    method: 'get',
+    template: '/v1/metadata/{path}',
+    summary: 'Metadata and versions, never a value',
+    action: 'describe',
+    query: schemas.emptyQuery,
+    responses: { 200: { description: 'the metadata', schema: metadataViewSchema } },
+    errors: [404],
+    handle: async ({ caller, path }, { vault }) => ({
+      status: 200,
+      json: metadataView(await vault.describe(caller, path)),
     }),
-  );
+  }),
+  defineRoute({
+    operationId: 'eraseSecret',
+    method: 'delete',
+    template: '/v1/metadata/{path}',
+    summary: 'Erase the secret and all its versions',
+    action: 'destroy',
+    query: schemas.casQuery,
+    responses: { 204: { description: 'erased' } },
+    errors: [404, 409],
+    handle: async ({ caller, path, query }, { vault }) => {
+      await vault.destroyAll(caller, path, query.cas);
+      return { status: 204 };
+    },
+  }),
+  defineRoute({
+    operationId: 'undeleteSecret',
+    method: 'post',
+    template: '/v1/undelete/{path}',
+    summary: 'Recover soft-deleted versions',
+    action: 'delete',
+    query: schemas.emptyQuery,
+    body: schemas.versionsBody,
+    responses: { 200: { description: 'the secret after the change', schema: mutationViewSchema } },
+    errors: [404, 409, 410],
+    handle: async ({ caller, path, body }, { vault }) => ({
+      status: 200,
+      json: mutationView(await vault.undelete(caller, path, body)),
+    }),
+  }),
+  defineRoute({
+    operationId: 'destroySecret',
+    method: 'post',
+    template: '/v1/destroy/{path}',
+    summary: 'Erase the ciphertext and wrapped key of versions for good',
+    action: 'destroy',
+    query: schemas.emptyQuery,
+    body: schemas.versionsBody,
+    responses: { 200: { description: 'the secret after the change', schema: mutationViewSchema } },
+    errors: [404, 409, 410],
+    handle: async ({ caller, path, body }, { vault }) => ({
+      status: 200,
+      json: mutationView(await vault.destroy(caller, path, body)),
+    }),
+  }),
+  defineRoute({
+    operationId: 'rewrapSecret',
+    method: 'post',
+    template: '/v1/rewrap/{path}',
+    summary: "Rewrap every retained version's data key under the current key",
+    action: 'admin',
+    query: schemas.emptyQuery,
+    body: schemas.emptyBody,
+    responses: { 200: { description: 'what moved', schema: rewrapViewSchema } },
+    errors: [404, 409],
+    handle: async ({ caller, path }, { vault }) => ({
+      status: 200,
+      json: rewrapView(await vault.rewrap(caller, path)),
+    }),
+  }),
+  defineRoute({
+    operationId: 'recheckExchangeKey',
+    method: 'post',
+    template: '/v1/exchange-check/{path}',
+    summary: "Ask the exchange again what the current version's key may do",
+    description:
+      'Records the answer on the secret without a new version; a key that gained withdraw, or that the exchange now refuses, is flagged (list them with flagged=true). The value is used to sign the call and never returned.',
+    action: 'check',
+    query: schemas.emptyQuery,
+    body: schemas.emptyBody,
+    responses: { 200: { description: 'the check and any flags', schema: recheckViewSchema } },
+    errors: [404, 409, 410, 422],
+    handle: async ({ caller, path }, { vault }) => ({
+      status: 200,
+      json: recheckView(await vault.recheck(caller, path)),
+    }),
+  }),
+  defineRoute({
+    operationId: 'metrics',
+    method: 'get',
+    template: '/metrics',
+    summary: 'Request and key-service counts in Prometheus text format (server mode)',
+    description:
+      'Needs a policy rule granting the metrics action (its paths do not matter). On Lambda the same counts go to CloudWatch as embedded-metric-format log lines instead.',
+    action: 'metrics',
+    query: schemas.emptyQuery,
+    responses: { 200: { description: 'Prometheus text exposition format 0.0.4', contentType: 'text/plain' } },
+    errors: [404],
+    serverOnly: true,
+    handle: async ({ caller }, { policy, metricsText }) => {
+      if (!metricsText) throw new RouteNotFoundError();
+      if (!holdsAnywhere(policy, caller.principal, 'metrics')) throw new AccessDeniedError();
+      return { status: 200, text: metricsText(), contentType: 'text/plain; version=0.0.4; charset=utf-8' };
+    },
+  }),
+];
 
-  router.get(
-    under('/v1/metadata/'),
-    route('/v1/metadata/{path}', async (req, res) => {
-      parse(schemas.emptyBody, req.query, 'query');
-      res.json(metadataView(await vault.describe(callerOf(res), rawPath(req, '/v1/metadata/'))));
-    }),
-  );
+type Mountable = Pick<Router, 'get' | 'put' | 'post' | 'delete'>;
 
-  router.delete(
-    under('/v1/metadata/'),
-    route('/v1/metadata/{path}', async (req, res) => {
-      const query = parse(schemas.casQuery, req.query, 'query');
-      await vault.destroyAll(callerOf(res), rawPath(req, '/v1/metadata/'), query.cas);
-      res.status(204).end();
-    }),
-  );
+/**
+ * Mounts the table's routes of one kind: the public ones go before identity, the signed ones
+ * after it. A template ending in `{path}` matches its prefix followed by anything, with no
+ * parameter: the router would decode a parameter (and throw on `%ff`), while handlers read the
+ * raw path, which path validation then judges like any other.
+ */
+export function mountRoutes(router: Mountable, deps: RouteDeps, kind: 'public' | 'signed'): void {
+  for (const route of ROUTES) {
+    if ((route.action === 'public') !== (kind === 'public')) continue;
+    const prefix = pathPrefix(route.template);
+    const matcher = prefix ? new RegExp(`^${prefix.replace(/[.]/g, '\\.')}.+$`) : route.template;
+    router[route.method](matcher, (req: Request, res: Response, next: NextFunction) => {
+      res.locals.route = route.template;
+      Promise.resolve()
+        .then(async () => {
+          const input = {
+            caller: kind === 'public' ? undefined : callerOf(res),
+            path: prefix ? req.path.slice(prefix.length) : '',
+            query: parse(route.query, req.query, 'query'),
+            body: route.body ? parse(route.body, res.locals.body, 'body') : undefined,
+          };
+          send(res, await route.handle(input as never, deps));
+        })
+        .catch(next);
+    });
+  }
+}
 
-  router.post(
-    under('/v1/undelete/'),
-    route('/v1/undelete/{path}', async (req, res) => {
-      const body = parse(schemas.versionsBody, res.locals.body, 'body');
-      res.json(mutationView(await vault.undelete(callerOf(res), rawPath(req, '/v1/undelete/'), body)));
-    }),
-  );
-
-  router.post(
-    under('/v1/destroy/'),
-    route('/v1/destroy/{path}', async (req, res) => {
-      const body = parse(schemas.versionsBody, res.locals.body, 'body');
-      res.json(mutationView(await vault.destroy(callerOf(res), rawPath(req, '/v1/destroy/'), body)));
-    }),
-  );
-
-  router.post(
-    '/v1/exchange-check/*path',
-    route('/v1/exchange-check/{path}', async (req, res) => {
-      parse(schemas.emptyBody, res.locals.body, 'body');
-      res.json(recheckView(await vault.recheck(callerOf(res), rawPath(req, '/v1/exchange-check/'))));
-    }),
-  );
-
-  router.post(
-    under('/v1/rewrap/'),
-    route('/v1/rewrap/{path}', async (req, res) => {
-      parse(schemas.emptyBody, res.locals.body, 'body');
-      res.json(await vault.rewrap(callerOf(res), rawPath(req, '/v1/rewrap/')));
-    }),
-  );
+function send(res: Response, reply: Awaited<ReturnType<RouteSpec['handle']>>): void {
+  if ('json' in reply) res.status(reply.status).json(reply.json);
+  else if ('text' in reply) res.status(reply.status).type(reply.contentType).send(reply.text);
+  else res.status(reply.status).end();
 }

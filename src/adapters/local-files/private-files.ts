@@ -1,4 +1,20 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 /**
  * Local secrets (the master key, SigV4 credentials, the embedded store) belong to the vault's
@@ -59,5 +75,66 @@ export function readPrivateFile(file: string, what: string): Buffer {
     return readFileSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Replaces `file` with `data` so that a reader (the running server) sees the old content or the
+ * new, never a part: a temporary file in the same directory, created exclusively (so nothing
+ * planted there is followed or reused) with mode 0600, written and fsynced, then renamed over
+ * the old one, and the directory fsynced so the rename itself survives a crash.
+ */
+export function writePrivateFileAtomically(file: string, data: string): void {
+  const dir = dirname(file);
+  const temporary = join(dir, `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = openSync(
+    temporary,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    0o600,
+  );
+  try {
+    try {
+      // The umask can only narrow the mode given to open; set it exactly anyway.
+      fchmodSync(fd, 0o600);
+      writeSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, file);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+  const dirFd = openSync(dir, 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
+}
+
+/**
+ * Runs `change` holding `<file>.lock` (created exclusively, removed after), so two commands
+ * editing the same file cannot both read the old content and lose one another's change.
+ */
+export function withFileLock<T>(file: string, change: () => T): T {
+  const lock = `${file}.lock`;
+  let fd: number;
+  try {
+    fd = openSync(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new PrivateFileError(
+        `${lock} exists: another change to ${file} is in progress (if none is, remove the lock file and retry)`,
+      );
+    }
+    throw error;
+  }
+  closeSync(fd);
+  try {
+    return change();
+  } finally {
+    rmSync(lock, { force: true });
   }
 }

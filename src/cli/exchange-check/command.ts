@@ -11,7 +11,7 @@ import { runExchangeSweep } from './walk';
 
 type Out = NodeJS.WritableStream & { isTTY?: boolean };
 
-export const USAGE = `usage: npm run exchange-check -- [--prefix P] [--concurrency N] [--principal ARN] [--audit-log FILE]
+export const USAGE = `usage: kms-vault exchange-check [--prefix P] [--concurrency N] [--principal ARN] [--audit-log FILE]
 
 Asks each exchange again what every stored exchange key under P (default: all) may do, and
 records the answer on the secret (no new version). A key that gained withdraw, lost derivatives

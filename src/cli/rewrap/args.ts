@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util';
 import { LOCAL_ADMIN } from '../../config';
 import { assertValidPrefix } from '../../core/paths';
 
-export const USAGE = `usage: npm run rewrap -- [--prefix P] [--rotate-local-key] [--concurrency N] [--page-size N]
-                        [--principal ARN] [--audit-log FILE]
+export const USAGE = `usage: kms-vault rewrap [--prefix P] [--rotate-local-key] [--concurrency N] [--page-size N]
+                        [--principal ARN] [--audit-log FILE]      (or: npm run rewrap -- [options])
 
 Rewraps every retained version of every secret under P (default: all) under the current key.
   --prefix P           only secrets whose path starts with P
@@ -15,7 +15,8 @@ Rewraps every retained version of every secret under P (default: all) under the 
                        $VAULT_OPERATOR_PRINCIPAL, else ${LOCAL_ADMIN})
   --audit-log FILE     where audit records go (default <VAULT_DATA_DIR>/rewrap-audit.jsonl)
 Embedded mode needs \`npm start\` stopped: its on-disk store opens in one process at a time.
-Exit status: 0 all done, 1 something failed (rerun to retry), 130 interrupted (rerun to finish).`;
+Exit status: 0 all done, 1 something failed (rerun to retry), 2 bad arguments, 7 the store is in use,
+130 interrupted (rerun to finish).`;
 
 export class UsageError extends Error {}
 

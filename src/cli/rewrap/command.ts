@@ -6,6 +6,7 @@ import { fileLogger } from '../../adapters/log/logger';
 import { compose } from '../../composition/compose';
 import { ConfigError, loadConfig } from '../../config';
 import { normalisePrincipal } from '../../core/principal';
+import { EXIT } from '../exit-codes';
 import { onInterrupt } from '../interrupts';
 import { type CliArgs, parseCliArgs, USAGE } from './args';
 import { runRewrap } from './walk';
@@ -19,7 +20,7 @@ export async function rewrapCommand(argv: string[], env: NodeJS.ProcessEnv, out:
     args = parseCliArgs(argv);
   } catch (error) {
     err.write(`${(error as Error).message}\n${USAGE}\n`);
-    return 1;
+    return EXIT.usage;
   }
   if (args.help) {
     out.write(`${USAGE}\n`);
@@ -32,13 +33,13 @@ export async function rewrapCommand(argv: string[], env: NodeJS.ProcessEnv, out:
     principal = normalisePrincipal(args.principal ?? config.operatorPrincipal);
   } catch {
     err.write('the operator principal must be an IAM role, user or assumed-role ARN (--principal)\n');
-    return 1;
+    return EXIT.usage;
   }
   if (args.rotateLocalKey && config.mode !== 'embedded') {
     err.write(
       '--rotate-local-key is for embedded mode. In AWS mode, point VAULT_KMS_KEY_ID (or its alias) at the new KMS key and run rewrap.\n',
     );
-    return 1;
+    return EXIT.usage;
   }
   if (config.mode === 'embedded') {
     // Before any change: a running server would keep writing under the master key it loaded.

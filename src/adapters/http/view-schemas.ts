@@ -1,0 +1,194 @@
+import { z } from 'zod';
+import { EXCHANGES } from '../../core/exchange-keys';
+import { labels, named, secretValue } from './schemas';
+import type { ListView, MetadataView, MutationView, RecheckView, RewrapView, SecretView } from './views';
+
+/**
+ * The responses as zod schemas, for the OpenAPI document. The TypeScript views (views.ts) stay
+ * the source the code and the typed client compile against; the assertions at the end of this
+ * file fail to compile when the two disagree, and the e2e tests parse real responses with these.
+ */
+
+const timestamp = z.string().describe('ISO 8601, UTC');
+const version = z.number().int().min(1);
+
+export const versionSummarySchema = named(
+  'VersionSummary',
+  'one retained version',
+  z.strictObject({
+    version,
+    createdAt: timestamp,
+    createdBy: z.string().describe('the principal that wrote it'),
+    state: z.enum(['active', 'deleted', 'destroyed']),
+    kid: z.string().describe('the key that wraps its data key (absent once destroyed)').optional(),
+  }),
+);
+
+const exchangeSchema = z.enum(EXCHANGES);
+const permissionFlag = z.boolean().nullable().describe('true, false, or null when the exchange does not say');
+
+export const permissionCheckSchema = named(
+  'PermissionCheck',
+  'what an exchange said a key may do, in one shape for every exchange; no raw answer, no secret',
+  z.strictObject({
+    exchange: exchangeSchema,
+    checkedAt: timestamp,
+    canTrade: permissionFlag,
+    canTradeDerivatives: permissionFlag,
+    canWithdraw: permissionFlag,
+    canTransfer: permissionFlag,
+    readOnly: permissionFlag,
+    ipRestricted: permissionFlag,
+    ipWhitelist: z.array(z.string()).describe('the bound addresses, as the exchange shows them').optional(),
+    expiresAt: timestamp.nullable().describe('when the key (or its trading permission) stops working, if known'),
+    expiryKind: z.enum(['reported', 'no-ip-binding']).optional(),
+    keyCreatedAt: timestamp.optional(),
+    warnings: z.array(z.string()).describe('e.g. inactivity_expiry_14d'),
+  }),
+);
+
+export const metadataViewSchema = named(
+  'Metadata',
+  "a secret's metadata and retained versions; never a value",
+  z.strictObject({
+    path: z.string(),
+    version: version.describe('the current version'),
+    labels,
+    createdAt: timestamp,
+    createdBy: z.string(),
+    updatedAt: timestamp,
+    updatedBy: z.string(),
+    currentSince: timestamp.describe('when the current version was written'),
+    rotationDays: z.number().int().describe('set when overridden for this secret').optional(),
+    rotationDueAt: timestamp,
+    versions: z.array(versionSummarySchema),
+    kind: z.literal('exchange-api-key').describe('set for exchange API keys').optional(),
+    exchange: exchangeSchema.optional(),
+    apiKeyHint: z.string().describe("the apiKey's first and last characters, the rest masked").optional(),
+    check: permissionCheckSchema.nullable().describe('the latest check; null when checks are off').optional(),
+    flagged: z.array(z.string()).describe('why the latest re-check flagged the key').optional(),
+  }),
+);
+
+export const mutationViewSchema = named(
+  'MutationResult',
+  'the metadata when the caller may describe the secret, otherwise only the path and current version',
+  z.union([metadataViewSchema, z.strictObject({ path: z.string(), version })]),
+);
+
+export const secretViewSchema = named(
+  'Secret',
+  'one version of a secret, with its value',
+  z.strictObject({ path: z.string(), version, value: secretValue, createdAt: timestamp, createdBy: z.string() }),
+);
+
+export const listViewSchema = named(
+  'MetadataPage',
+  'a page of metadata; only a missing cursor means the end',
+  z.strictObject({
+    items: z.array(metadataViewSchema),
+    cursor: z.string().describe('pass back as ?cursor= for the next page').optional(),
+  }),
+);
+
+export const rewrapViewSchema = named(
+  'RewrapResult',
+  'which versions moved to the current key',
+  z.strictObject({
+    path: z.string(),
+    rewrapped: z.array(version),
+    skipped: z.array(version),
+    keyId: z.string().describe('the current key'),
+  }),
+);
+
+export const recheckViewSchema = named(
+  'RecheckResult',
+  'what the exchange said of the current version, recorded without a new version',
+  z.intersection(
+    mutationViewSchema,
+    z.object({
+      check: permissionCheckSchema.nullable(),
+      flagged: z.array(z.string()).describe('refusal reasons or the exchange refusal code; empty when it passed'),
+    }),
+  ),
+);
+
+export const healthSchema = named('Health', 'liveness', z.strictObject({ status: z.literal('ok') }));
+
+/** The error codes each status can carry (errors.ts maps errors to statuses in one place). */
+export const ERROR_CODES = {
+  400: ['validation_error'],
+  401: ['unauthenticated'],
+  403: ['access_denied'],
+  404: ['not_found'],
+  408: ['request_timeout'],
+  409: ['conflict', 'too_many_versions', 'duplicate_exchange_key', 'kind_mismatch'],
+  410: ['version_deleted', 'version_destroyed'],
+  413: ['too_large'],
+  415: ['unsupported_media_type'],
+  417: ['expectation_failed'],
+  422: ['exchange_key_invalid', 'exchange_ip_not_whitelisted', 'exchange_key_rejected'],
+  431: ['too_large'],
+  500: ['integrity_error', 'unknown_key', 'internal'],
+  503: ['dependency_unavailable'],
+} as const satisfies Record<number, readonly string[]>;
+
+export type ErrorStatus = keyof typeof ERROR_CODES;
+
+export const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
+  400: 'bad path, query, body, version or cursor; unknown fields',
+  401: 'no identity, or a signature that does not verify (the body never says which check failed)',
+  403: 'the policy does not allow this action on this path',
+  404: 'the path, or that version, never existed',
+  408: 'server mode (npm start): the headers or the whole request were not received in time',
+  409: '`cas` mismatch, a concurrent change, too many concurrent writers, too many young versions, an exchange key already stored under another path, or a change of kind',
+  410: 'the version is soft-deleted or destroyed (or dropped by retention)',
+  413: 'value over 16 KiB or body over 64 KiB',
+  415: 'a PUT or POST body that is not application/json, or a compressed body',
+  417: 'server mode (npm start): an Expect header other than 100-continue',
+  422: 'the exchange refused the key, the call came from an address the key is not bound to, or the key may withdraw (or breaks the deployment rules)',
+  431: 'server mode (npm start): request headers over 16 KiB',
+  500: 'a stored record failed authentication, or anything unexpected; no internal detail',
+  503: 'KMS or DynamoDB failed, throttled or timed out; Retry-After says when to retry',
+};
+
+/** `{"error": {code, message, requestId, details?}}` with the codes one status carries. */
+export function errorSchema(status: ErrorStatus) {
+  return z.strictObject({
+    error: z.strictObject({
+      code: z.enum(ERROR_CODES[status]),
+      message: z.string(),
+      requestId: z.string(),
+      details: z
+        .array(z.string())
+        .describe('one line per invalid field (400), or what the exchange said: its code, or refusal reasons (422)')
+        .optional(),
+    }),
+  });
+}
+
+export const errorSchemas = Object.fromEntries(
+  Object.keys(ERROR_CODES).map((status) => {
+    const code = Number(status) as ErrorStatus;
+    return [code, named(`Error${code}`, ERROR_DESCRIPTIONS[code], errorSchema(code))];
+  }),
+) as { [S in ErrorStatus]: ReturnType<typeof errorSchema> };
+
+// Compile-time agreement between the views the code sends and the schemas the document shows:
+// every view is a valid instance of its schema, and both name the same fields.
+type Describes<Schema extends z.ZodType, View> = [View] extends [z.output<Schema>]
+  ? [keyof View] extends [keyof z.output<Schema>]
+    ? [keyof z.output<Schema>] extends [keyof View]
+      ? true
+      : false
+    : false
+  : false;
+const agree = <T extends true>() => undefined as unknown as T;
+agree<Describes<typeof metadataViewSchema, MetadataView>>();
+agree<Describes<typeof mutationViewSchema, MutationView>>();
+// The core types a value loosely (Record<string, unknown>); it is JSON.parse's output, so JSON.
+agree<Describes<typeof secretViewSchema, Omit<SecretView, 'value'> & { value: z.output<typeof secretValue> }>>();
+agree<Describes<typeof listViewSchema, ListView>>();
+agree<Describes<typeof rewrapViewSchema, RewrapView>>();
+agree<Describes<typeof recheckViewSchema, RecheckView>>();

@@ -1,0 +1,18 @@
+import type { Command } from '../command';
+import { credentialsCommands } from './credentials';
+import { exchangeCheckCommands } from './exchange-check';
+import { policyCommands } from './policy';
+import { rewrapCommands } from './rewrap';
+import { secretCommands } from './secrets';
+
+/**
+ * Every command of `kms-vault`, in the order --help lists them. A new group is a file in this
+ * folder exporting its commands (see credentials.ts) and one entry here.
+ */
+export const COMMANDS: readonly Command[] = [
+  ...secretCommands,
+  ...rewrapCommands,
+  ...exchangeCheckCommands,
+  ...credentialsCommands,
+  ...policyCommands,
+];
