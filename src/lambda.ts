@@ -1,6 +1,7 @@
 import serverlessExpress, { getCurrentInvoke } from '@codegenie/serverless-express';
 import { lambdaAuthenticator } from './adapters/auth/lambda-identity';
 import { createApp } from './adapters/http/app';
+import { gatewayRequestIdOf } from './adapters/http/caller-context';
 import { stdoutLogger } from './adapters/log/logger';
 import { composeFrom } from './composition/assemble';
 import { awsAdapters } from './composition/aws-adapters';
@@ -20,7 +21,10 @@ function build(): Handler {
   const { vault } = composeFrom(config, awsAdapters(config), { logger: stdoutLogger });
   // Identity only from the event API Gateway verified; never from headers.
   const authenticate = lambdaAuthenticator(() => getCurrentInvoke().event);
-  return serverlessExpress({ app: createApp({ vault, authenticate, logger: stdoutLogger }) }) as unknown as Handler;
+  const gatewayRequestId = () => gatewayRequestIdOf(getCurrentInvoke().event);
+  return serverlessExpress({
+    app: createApp({ vault, authenticate, logger: stdoutLogger, gatewayRequestId }),
+  }) as unknown as Handler;
 }
 
 let built: Handler | undefined;

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { pathProblem } from './paths';
 import { normalisePrincipal } from './principal';
 
-export const ACTIONS = ['read', 'write', 'describe', 'list', 'delete', 'destroy', 'check', 'admin'] as const;
+/** `audit`: read a secret's access history (and describe's summary of it), never its value. */
+export const ACTIONS = ['read', 'write', 'describe', 'list', 'delete', 'destroy', 'check', 'audit', 'admin'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 export interface PolicyRule {

@@ -5,6 +5,7 @@ import type { Vault } from '../../core/vault';
 import type { Authenticator } from '../auth/authenticator';
 import type { Logger } from '../log/logger';
 import { parseJsonBody } from './body';
+import { callerContext } from './caller-context';
 import { errorMiddleware, RouteNotFoundError, UnsupportedMediaTypeError } from './errors';
 import './request-state';
 import { mountRoutes } from './routes';
@@ -15,6 +16,8 @@ export interface AppOptions {
   vault: Vault;
   authenticate: Authenticator;
   logger: Logger;
+  /** On Lambda: API Gateway's request id of the current invocation, for the access trail. */
+  gatewayRequestId?: () => string | undefined;
 }
 
 /**
@@ -66,7 +69,11 @@ export function createApp(options: AppOptions): express.Express {
       .then(() => authenticate({ method: req.method, url: req.originalUrl, headers: req.headers, body }))
       .then((stated) => {
         // The one place a principal enters: sessions become their role, the root is refused.
-        res.locals.caller = { principal: normalisePrincipal(stated), requestId: res.locals.requestId };
+        res.locals.caller = {
+          principal: normalisePrincipal(stated),
+          requestId: res.locals.requestId,
+          ...callerContext(req.headers, options.gatewayRequestId?.()),
+        };
         if (req.method === 'PUT' || req.method === 'POST') {
           if (!req.is('application/json')) throw new UnsupportedMediaTypeError();
           res.locals.body = body.length === 0 ? {} : parseJsonBody(body);

@@ -3,7 +3,7 @@ import type { Vault } from '../../core/vault';
 import { parse } from './body';
 import { callerOf } from './request-state';
 import * as schemas from './schemas';
-import { type ListView, metadataView, mutationView, recheckView } from './views';
+import { descriptionView, historyView, type ListView, metadataView, mutationView, recheckView } from './views';
 
 const DEFAULT_LIST_LIMIT = 50;
 
@@ -69,7 +69,7 @@ export function mountRoutes(router: Pick<Router, 'get' | 'put' | 'post' | 'delet
     '/v1/metadata/*path',
     route('/v1/metadata/{path}', async (req, res) => {
       parse(schemas.emptyBody, req.query, 'query');
-      res.json(metadataView(await vault.describe(callerOf(res), rawPath(req, '/v1/metadata/'))));
+      res.json(descriptionView(await vault.describe(callerOf(res), rawPath(req, '/v1/metadata/'))));
     }),
   );
 
@@ -103,6 +103,20 @@ export function mountRoutes(router: Pick<Router, 'get' | 'put' | 'post' | 'delet
     route('/v1/exchange-check/{path}', async (req, res) => {
       parse(schemas.emptyBody, res.locals.body, 'body');
       res.json(recheckView(await vault.recheck(callerOf(res), rawPath(req, '/v1/exchange-check/'))));
+    }),
+  );
+
+  router.get(
+    '/v1/audit/*path',
+    route('/v1/audit/{path}', async (req, res) => {
+      const query = parse(schemas.historyQuery, req.query, 'query');
+      const page = await vault.history(callerOf(res), rawPath(req, '/v1/audit/'), {
+        since: query.since,
+        until: query.until,
+        limit: query.limit ?? DEFAULT_LIST_LIMIT,
+        cursor: query.cursor,
+      });
+      res.json(historyView(page));
     }),
   );
 

@@ -67,4 +67,19 @@ export const versionsBody = z.strictObject({
 
 export const casQuery = z.strictObject({ cas: casText.optional() });
 
+/** An instant with its offset (`2026-01-01T00:00:00Z`), turned into the trail's own form (UTC, milliseconds). */
+const instant = z.iso.datetime({ offset: true }).transform((text) => new Date(text).toISOString());
+
+export const historyQuery = z.strictObject({
+  since: instant.optional(),
+  until: instant.optional(),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'must be a whole number from 1 to 100')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(100))
+    .optional(),
+  cursor: z.string().max(4096).optional(),
+});
+
 export const emptyBody = z.strictObject({});

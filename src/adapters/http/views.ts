@@ -1,6 +1,13 @@
 import type { Exchange, PermissionCheck } from '../../core/exchange-keys';
-import type { SecretMetadata, VersionSummary } from '../../core/ports';
-import type { MutationResult, ReadResult, RecheckResult, RewrapResult } from '../../core/vault';
+import type { AccessSummary, ExchangeCheckNote, SecretMetadata, TrailRecord, VersionSummary } from '../../core/ports';
+import type {
+  HistoryResult,
+  MutationResult,
+  ReadResult,
+  RecheckResult,
+  RewrapResult,
+  SecretDescription,
+} from '../../core/vault';
 
 /** What callers see of a secret's metadata (describe, list, write responses); `rev` stays internal. */
 export interface MetadataView {
@@ -77,4 +84,57 @@ export type RecheckView = MutationView & { check: PermissionCheck | null; flagge
 
 export function recheckView(result: RecheckResult): RecheckView {
   return { ...mutationView(result), check: result.check, flagged: result.flagged };
+}
+
+/** `GET /v1/metadata/{path}`: the metadata, and for a caller who may also audit, recent reads. */
+export type DescriptionView = MetadataView & { access?: AccessSummary };
+
+export function descriptionView(description: SecretDescription): DescriptionView {
+  const view: DescriptionView = metadataView(description);
+  if (description.access) view.access = description.access;
+  return view;
+}
+
+/** One access record as its owner sees it: no hash links, no expiry (those are for `audit verify`). */
+export interface AccessRecordView {
+  time: string;
+  principal: string;
+  action: string;
+  versions: number[];
+  decision: 'allow' | 'deny';
+  reason: string;
+  result: string;
+  requestId: string;
+  gatewayRequestId?: string;
+  purpose?: string;
+  exchangeCheck?: ExchangeCheckNote;
+  /** Where `audit verify` finds it: the writing process's chain, and its place there. */
+  chain: string;
+  seq: number;
+}
+
+/** `GET /v1/audit/{path}`. */
+export interface HistoryView {
+  items: AccessRecordView[];
+  /** Absent on the last page. */
+  cursor?: string;
+}
+
+export function historyView(result: HistoryResult): HistoryView {
+  const item = (r: TrailRecord): AccessRecordView => ({
+    time: r.time,
+    principal: r.principal,
+    action: r.action,
+    versions: r.versions,
+    decision: r.decision,
+    reason: r.reason,
+    result: r.result,
+    requestId: r.requestId,
+    ...(r.gatewayRequestId !== undefined && { gatewayRequestId: r.gatewayRequestId }),
+    ...(r.purpose !== undefined && { purpose: r.purpose }),
+    ...(r.exchangeCheck && { exchangeCheck: r.exchangeCheck }),
+    chain: r.chain,
+    seq: r.seq,
+  });
+  return { items: result.items.map(item), ...(result.cursor !== undefined && { cursor: result.cursor }) };
 }
