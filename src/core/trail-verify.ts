@@ -52,6 +52,8 @@ export interface VerifyReport {
   findings: Finding[];
   /** With a path: how many of its records exist, in how many chains. */
   path?: { path: string; records: number };
+  /** Set when the walk stopped early (signal): chains after the last reported were not read. */
+  interrupted?: boolean;
 }
 
 export interface VerifyOptions {
@@ -69,8 +71,11 @@ export interface VerifyOptions {
    * consistent, and a record just before a fresh checkpoint may not be readable yet.
    */
   settleSeconds?: number;
-  /** Called once per chain verified (progress). */
+  /** Called with the number of chains to walk, then once per chain verified (progress). */
+  onChains?: (total: number) => void;
   onChain?: (report: ChainReport) => void;
+  /** Stops before the next chain; the report then covers the chains walked so far. */
+  signal?: AbortSignal;
 }
 
 const DAY_MS = 86_400_000;
@@ -98,7 +103,9 @@ export async function verifyTrail(options: VerifyOptions): Promise<VerifyReport>
   const reports: ChainReport[] = [];
   const witnessed = new Map<string, { n: number; expiresAt: number; by: string }>();
   const verifiedNumbers = new Map<string, Set<number>>();
+  options.onChains?.(chains.length);
   for (const chain of [...chains].sort()) {
+    if (options.signal?.aborted) break;
     const walked = await verifyChain(chain, source, context);
     reports.push(walked.report);
     verifiedNumbers.set(chain, walked.numbers);
@@ -140,6 +147,7 @@ export async function verifyTrail(options: VerifyOptions): Promise<VerifyReport>
     chains: reports,
     findings: [...reports.flatMap((r) => r.findings), ...across],
     ...(path && { path }),
+    ...(options.signal?.aborted && { interrupted: true }),
   };
 }
 

@@ -33,6 +33,8 @@ import {
 /** Records describe's summary examines per shard (8 shards: at most 1,000 per describe). */
 export const SUMMARY_RECORDS_PER_SHARD = 125;
 const DAY_MS = 86_400_000;
+/** Day partitions read at once when verify looks for chains (400 days of retention: 400 queries). */
+const DAY_QUERY_CONCURRENCY = 8;
 
 interface QueryOut {
   Items?: Item[];
@@ -166,19 +168,24 @@ export class DynamoDbTrailStore implements TrailStore, ChainSource {
     return summary;
   }
 
+  /** Reads the checkpoint partition of every day in the range, a few days at a time. */
   async chainsSince(since: string, until: string): Promise<string[]> {
     const chains = new Set<string>();
-    for (const day of days(since, until)) {
-      for await (const item of this.queryAll({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND sk >= :since',
-        ExpressionAttributeValues: { ':pk': { S: `${CHECKPOINT_PARTITION}${day}` }, ':since': { S: since } },
-        ProjectionExpression: 'sk',
-      })) {
-        const key = checkpointKey(item.sk?.S ?? '');
-        if (key) chains.add(key.chain);
+    const pending = days(since, until);
+    const worker = async () => {
+      for (let day = pending.shift(); day !== undefined; day = pending.shift()) {
+        for await (const item of this.queryAll({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND sk >= :since',
+          ExpressionAttributeValues: { ':pk': { S: `${CHECKPOINT_PARTITION}${day}` }, ':since': { S: since } },
+          ProjectionExpression: 'sk',
+        })) {
+          const key = checkpointKey(item.sk?.S ?? '');
+          if (key) chains.add(key.chain);
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: DAY_QUERY_CONCURRENCY }, worker));
     return [...chains];
   }
 
