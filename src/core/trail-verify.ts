@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { ChainSource, MacProvider, TrailCheckpoint } from './ports';
+import type { ChainSource, MacProvider, SecretHead, TrailCheckpoint, TrailRecord } from './ports';
 import { CHECKPOINT_PURPOSE, checkpointMessage, parseWitnessEntry, recordHash } from './trail-format';
 
 /**
@@ -9,7 +9,10 @@ import { CHECKPOINT_PURPOSE, checkpointMessage, parseWitnessEntry, recordHash } 
  * - forged-checkpoint: a checkpoint whose MAC does not verify (never trusted for anything);
  * - removed-checkpoint: a chain's checkpoint numbering has a gap TTL does not explain;
  * - truncated: another chain witnessed this chain's checkpoint n, and it is gone;
- * - missing-chain: another chain witnessed this chain, and nothing of it is left.
+ * - missing-chain: another chain witnessed this chain, and nothing of it is left;
+ * - unrecorded-change (with a path): the secret shows a version or a lifecycle change that no
+ *   record of the trail accounts for (a change whose record could not be written, and whose
+ *   request answered 503; or a record removed before any checkpoint covered it).
  */
 export type FindingKind =
   | 'altered'
@@ -17,7 +20,8 @@ export type FindingKind =
   | 'forged-checkpoint'
   | 'removed-checkpoint'
   | 'truncated'
-  | 'missing-chain';
+  | 'missing-chain'
+  | 'unrecorded-change';
 
 export interface Finding {
   kind: FindingKind;
@@ -369,4 +373,50 @@ async function macMatches(checkpoint: TrailCheckpoint, macs: MacProvider): Promi
 
 function* range(from: number, to: number): Generator<number> {
   for (let i = from; i <= to; i++) yield i;
+}
+
+/**
+ * The secret's own account of its changes (each retained version's writer and time, the last
+ * lifecycle change) against its records on the trail: a change made without a record. Versions
+ * older than the retention are skipped (TTL may have taken their records).
+ */
+export function unrecordedChanges(
+  head: SecretHead,
+  records: TrailRecord[],
+  now: Date,
+  retentionDays: number,
+): Finding[] {
+  const oldest = new Date(now.getTime() - retentionDays * DAY_MS).toISOString();
+  const ok = records.filter((r) => r.decision === 'allow' && r.result === 'ok');
+  const findings: Finding[] = [];
+  for (const version of head.versions) {
+    if (version.createdAt < oldest) continue;
+    const written = ok.some(
+      (r) => r.action === 'write' && r.principal === version.createdBy && r.versions.includes(version.version),
+    );
+    if (!written)
+      findings.push({
+        kind: 'unrecorded-change',
+        chain: '',
+        from: version.version,
+        to: version.version,
+        detail: `version ${version.version}, written by ${version.createdBy} at ${version.createdAt}, has no write record`,
+      });
+  }
+  // Delete, undelete and destroy move updatedAt past the current version's write.
+  if (head.updatedAt !== head.currentSince && head.updatedAt >= oldest) {
+    const changed = ok.some(
+      (r) =>
+        (r.action === 'delete' || r.action === 'destroy') && r.principal === head.updatedBy && r.time >= head.updatedAt,
+    );
+    if (!changed)
+      findings.push({
+        kind: 'unrecorded-change',
+        chain: '',
+        from: head.version,
+        to: head.version,
+        detail: `the change ${head.updatedBy} made at ${head.updatedAt} (delete, undelete or destroy) has no record`,
+      });
+  }
+  return findings;
 }

@@ -6,7 +6,7 @@ import { HttpExchangeChecker } from '../../src/adapters/exchanges/http-exchange-
 import { LocalMacProvider } from '../../src/adapters/local-keys/local-mac-provider';
 import { parseCheckPolicy } from '../../src/core/exchange-keys';
 import { parsePolicy } from '../../src/core/policy';
-import { verifyTrail } from '../../src/core/trail-verify';
+import { unrecordedChanges, verifyTrail } from '../../src/core/trail-verify';
 import { demoCredential, type RunningStub, START_STUB } from '../stubs/exchanges';
 import { itemBytes, TEST_MACS, testApp } from '../support/app';
 import { dynamo, stopDynamo } from '../support/dynamo';
@@ -239,6 +239,15 @@ describe('no record, no plaintext', () => {
     expect(history.body.items.map((i: { action: string; versions: number[] }) => [i.action, i.versions])).toEqual([
       ['read', [2]],
       ['write', [1]],
+    ]);
+    // ...and `audit verify --path` names it: the secret's own account against its records.
+    const records = (await t.chain!.history({ path, since: '1970', until: '9999', limit: 100 })).records;
+    expect(unrecordedChanges((await t.store.getHead(path))!, records, t.clock.now(), 400)).toEqual([
+      expect.objectContaining({
+        kind: 'unrecorded-change',
+        from: 2,
+        detail: expect.stringMatching(/version 2, written by/),
+      }),
     ]);
     const captured = [t.logger.text(), ...printed].join('\n');
     expect(captured).toContain('dependency_unavailable');

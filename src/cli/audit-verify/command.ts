@@ -4,7 +4,8 @@ import { assertStoreFree } from '../../adapters/dynamodb/store-lock';
 import { adaptersFor } from '../../composition/compose';
 import { ConfigError, loadConfig } from '../../config';
 import { assertValidPath } from '../../core/paths';
-import { verifyTrail } from '../../core/trail-verify';
+import type { TrailRecord, TrailStore } from '../../core/ports';
+import { unrecordedChanges, verifyTrail } from '../../core/trail-verify';
 import { onInterrupt } from '../interrupts';
 import { ProgressReporter } from '../progress';
 import { formatVerifyReport } from './report';
@@ -16,7 +17,8 @@ export const USAGE = `usage: npm run audit-verify -- [--path P] [--since T] [--j
 Walks the access trail's hash chains and reports records altered, records removed from the
 middle of a chain, forged or removed checkpoints, chains cut back or removed whole (as other
 chains' checkpoints witnessed them), and how much of each chain's tail no checkpoint covers yet.
-  --path P     only the chains holding records of the secret at P
+  --path P     only the chains holding records of the secret at P; also lists the secret's
+               versions and lifecycle changes that no record accounts for
   --since T    only chains active since T (ISO-8601), each read from its last checkpoint before T
   --json       the report as JSON on stdout
 Checkpoints younger than 10 s are left for the next run (the chain index lags a little).
@@ -110,6 +112,14 @@ export async function auditVerifyCommand(
       },
     });
     progress.finish(counts(total));
+    if (values.path !== undefined) {
+      // The secret's own account of its changes: a change whose record failed (a 503) shows here.
+      const head = await adapters.store.getHead(values.path);
+      if (head) {
+        const records = await allRecords(adapters.trail, values.path);
+        report.findings.push(...unrecordedChanges(head, records, now(), config.audit.retentionDays));
+      }
+    }
     if (values.json) out.write(`${JSON.stringify(report, null, 2)}\n`);
     else out.write(formatVerifyReport(report, where));
     if (report.interrupted) return 130;
@@ -118,4 +128,22 @@ export async function auditVerifyCommand(
     interrupt.dispose();
     await adapters.close();
   }
+}
+
+/** Every record of one path, newest first. */
+async function allRecords(trail: TrailStore, path: string): Promise<TrailRecord[]> {
+  const records: TrailRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await trail.history({
+      path,
+      since: '1970-01-01T00:00:00.000Z',
+      until: '9999-12-31T23:59:59.999Z',
+      limit: 100,
+      ...(cursor !== undefined && { cursor }),
+    });
+    records.push(...page.records);
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return records;
 }

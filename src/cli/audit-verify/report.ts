@@ -7,6 +7,7 @@ const KINDS: FindingKind[] = [
   'removed-checkpoint',
   'truncated',
   'missing-chain',
+  'unrecorded-change',
 ];
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const span = (from: number, to: number) => (from === to ? `${from}` : `${from}-${to}`);
@@ -40,6 +41,7 @@ const ON_CHECKPOINTS: ReadonlySet<FindingKind> = new Set([
 ]);
 
 function findingLine(finding: Finding): string {
+  if (finding.kind === 'unrecorded-change') return `  UNRECORDED-CHANGE: ${finding.detail}`;
   const unit = ON_CHECKPOINTS.has(finding.kind) ? 'checkpoint' : 'seq';
   return `  ${finding.kind.toUpperCase()} chain ${finding.chain} ${unit} ${span(finding.from, finding.to)}: ${finding.detail}`;
 }
