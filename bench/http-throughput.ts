@@ -52,6 +52,8 @@ export interface HttpResults {
   durationSec: number;
   warmupSec: number;
   read: WorkloadPair[];
+  /** The same reads from a second vault with the durable access trail on (VAULT_AUDIT=durable), against the same baseline runs. */
+  readDurable: WorkloadPair[];
   write: WorkloadPair[];
   budget: { readRatioMin: number; worstReadRatio: number; pass: boolean };
   notes: string[];
@@ -91,6 +93,21 @@ export async function measureHttp(options: HttpOptions, log: (line: string) => v
       profileArgs('vault'),
     );
     children.push(vault);
+    // The same vault with the durable access trail in its embedded store: reads only.
+    const measuresReads = (options.workloads ?? ['read']).includes('read');
+    const durable = measuresReads
+      ? await startChild<VaultServerInfo>(
+          join(__dirname, 'servers', 'vault-server.ts'),
+          childEnv({
+            VAULT_DATA_DIR: join(dataDir, 'vault-durable'),
+            PORT: '0',
+            AWS_REGION: 'us-east-1',
+            VAULT_AUDIT: 'durable',
+          }),
+          profileArgs('vault-durable'),
+        )
+      : undefined;
+    if (durable) children.push(durable);
     const { url: vaultUrl, credential, region } = vault.info;
     const baselineUrl = baseline.info.url;
 
@@ -108,6 +125,16 @@ export async function measureHttp(options: HttpOptions, log: (line: string) => v
       { method: 'GET', path: `/v1/secrets/${READ_PATH}`, headers: {} },
       'baseline read check',
     );
+    const signDurable = durable
+      ? (method: 'GET' | 'PUT', path: string, body?: string) =>
+          presign(durable.info.url, durable.info.credential, durable.info.region, method, path, body)
+      : undefined;
+    if (durable && signDurable)
+      await expectOk(
+        durable.info.url,
+        await signDurable('PUT', `/v1/secrets/${READ_PATH}`, PUT_BODY),
+        'seeding the durable vault',
+      );
 
     // Requests are signed just before each run: a signature is good for 5 minutes.
     const plain = (method: 'GET' | 'PUT', path: string, body?: string): PresignedRequest => ({
@@ -123,6 +150,10 @@ export async function measureHttp(options: HttpOptions, log: (line: string) => v
           const req = await sign('GET', `/v1/secrets/${READ_PATH}`);
           return () => req;
         },
+        durable: async () => {
+          const req = await signDurable!('GET', `/v1/secrets/${READ_PATH}`);
+          return () => req;
+        },
         baseline: async () => () => plain('GET', `/v1/secrets/${READ_PATH}`),
       },
       write: {
@@ -135,28 +166,37 @@ export async function measureHttp(options: HttpOptions, log: (line: string) => v
         baseline: async () => (i: number) => plain('PUT', `/v1/secrets/${writePath(i % maxConnections)}`, PUT_BODY),
       },
     };
+    const requestsFor = (workload: 'read' | 'write', server: 'baseline' | 'vault' | 'durable') =>
+      server === 'durable' ? workloads.read.durable() : workloads[workload][server]();
     const servers = [
       { name: 'baseline' as const, url: baselineUrl, pid: baseline.pid },
       { name: 'vault' as const, url: vaultUrl, pid: vault.pid },
     ];
+    const durableServer = durable && { name: 'durable' as const, url: durable.info.url, pid: durable.pid };
 
-    const childPids = [baseline.pid, vault.pid];
-    const results: { read: WorkloadPair[]; write: WorkloadPair[] } = { read: [], write: [] };
+    const childPids = [baseline.pid, vault.pid, ...(durable ? [durable.pid] : [])];
+    const results: { read: WorkloadPair[]; readDurable: WorkloadPair[]; write: WorkloadPair[] } = {
+      read: [],
+      readDurable: [],
+      write: [],
+    };
     for (const workload of options.workloads ?? (['read', 'write'] as const)) {
-      for (const server of servers) {
+      // Reads: baseline, vault, vault with the durable trail, in ABCCBA order against one baseline.
+      const measured = workload === 'read' && durableServer ? [...servers, durableServer] : servers;
+      for (const server of measured) {
         log(`  warm-up ${workload} ${server.name} (${options.warmupSec}s, ${maxConnections} connections)`);
         await runLoad({
           url: server.url,
           connections: maxConnections,
           durationSec: options.warmupSec,
-          requestFor: await workloads[workload][server.name](),
+          requestFor: await requestsFor(workload, server.name),
           childPids,
         });
       }
       for (const connections of options.connections) {
-        const runs: Record<'vault' | 'baseline', LoadRun[]> = { vault: [], baseline: [] };
-        // ABBA: drift and other work on the machine fall on both servers alike.
-        for (const server of [servers[0]!, servers[1]!, servers[1]!, servers[0]!]) {
+        const runs: Record<'vault' | 'baseline' | 'durable', LoadRun[]> = { vault: [], baseline: [], durable: [] };
+        // ABBA (ABCCBA with the durable vault): drift and other work on the machine fall on every server alike.
+        for (const server of [...measured, ...[...measured].reverse()]) {
           const quiet = await waitForQuiet(childPids, MAX_OTHER_CORES, MAX_QUIET_WAIT_MS);
           if (!quiet.quiet)
             log(
@@ -167,7 +207,7 @@ export async function measureHttp(options: HttpOptions, log: (line: string) => v
             url: server.url,
             connections,
             durationSec: options.durationSec,
-            requestFor: await workloads[workload][server.name](),
+            requestFor: await requestsFor(workload, server.name),
             serverPid: server.pid,
             childPids,
           });
@@ -180,6 +220,15 @@ export async function measureHttp(options: HttpOptions, log: (line: string) => v
           ...pair,
           ratio: Math.round((pair.vault.rps / pair.baseline.rps) * 1000) / 1000,
         });
+        if (runs.durable.length > 0) {
+          const withTrail = combineRuns(connections, runs.durable);
+          results.readDurable.push({
+            connections,
+            vault: withTrail,
+            baseline: pair.baseline,
+            ratio: Math.round((withTrail.rps / pair.baseline.rps) * 1000) / 1000,
+          });
+        }
       }
     }
     const worstReadRatio = results.read.length > 0 ? Math.min(...results.read.map((p) => p.ratio)) : Number.NaN;
@@ -196,6 +245,7 @@ export async function measureHttp(options: HttpOptions, log: (line: string) => v
       },
       notes: [
         'reads: one pre-written secret, every request the same pre-signed GET (hot data-key cache, as in steady state)',
+        'readDurable: the same reads from a second embedded vault with VAULT_AUDIT=durable (each read also writes one record, with its index entry, to the trail table in the same dynalite), against the same baseline runs',
         'writes: one path per connection (no optimistic-lock races), each replay of the pre-signed PUT writes a new version; past 10 versions (the default retention) each write also removes the oldest version item',
         'baseline: bare express 5, no auth/policy/crypto/validation; GET = one consistent GetItem of an item of the vault HEAD shape, PUT = one PutItem of that shape',
       ],

@@ -5,16 +5,22 @@
  * a client middleware counts DynamoDB commands too, for the DESIGN's write budget.
  */
 import { randomBytes } from 'node:crypto';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ensureAuditTable } from '../src/adapters/dynamodb/audit-table';
 import { DynamoDbSecretStore } from '../src/adapters/dynamodb/dynamodb-secret-store';
+import { DynamoDbTrailStore } from '../src/adapters/dynamodb/dynamodb-trail-store';
 import { startDynalite } from '../src/adapters/dynamodb/embedded-dynalite';
 import { ensureTable } from '../src/adapters/dynamodb/table';
 import { LocalKeyProvider } from '../src/adapters/local-keys/local-key-provider';
+import { LocalMacProvider } from '../src/adapters/local-keys/local-mac-provider';
 import { systemClock } from '../src/composition/assemble';
 import { loadConfig } from '../src/config';
+import { AccessChain } from '../src/core/access-chain';
 import { CachingKeyProvider, type DataKeyCacheSettings } from '../src/core/data-key-cache';
 import { adminPolicy } from '../src/core/policy';
-import type { DataKey, EncryptionContext, KeyProvider } from '../src/core/ports';
+import type { AccessTrail, DataKey, EncryptionContext, KeyProvider, MacProvider } from '../src/core/ports';
 import { type Caller, Vault } from '../src/core/vault';
 
 const PRINCIPAL = 'arn:aws:iam::000000000000:user/bench';
@@ -82,6 +88,26 @@ export interface ReadCounts {
   dynamoCallsPerRead: number;
 }
 
+/** What the durable access trail adds to HOT_READS reads of one secret (checkpoints and the final one included). */
+export interface TrailCallResults {
+  reads: number;
+  /** DynamoDB commands per read, by name, with the trail on (a read alone: GetItem 1). */
+  dynamoCallsPerRead: Record<string, number>;
+  /** Records and checkpoints written per read (each also writes one index entry). */
+  itemsWrittenPerRead: number;
+  /** KMS GenerateMac (checkpoints) per read. */
+  macsPerRead: number;
+  /** Mean size of a record as DynamoDB bills it (attribute names and values), bytes. */
+  meanRecordBytes: number;
+  checkpointRecords: number;
+  /**
+   * CPU the vault's process spends per record when DynamoDB is remote (as in AWS): the SDK's
+   * serialising, signing and parsing against a loopback server that answers `{}` at once
+   * (that server's own share included). dynalite's work is not in it, unlike in embedded mode.
+   */
+  remoteStoreCpuUsPerRecord: number;
+}
+
 export interface KmsCallResults {
   cacheSettings: DataKeyCacheSettings;
   hotReads: number;
@@ -101,6 +127,7 @@ export interface KmsCallResults {
     budget: { maxDynamoCalls: number; generateDataKey: number; decrypts: number };
     pass: boolean;
   };
+  durableTrail: TrailCallResults;
 }
 
 export async function measureKmsCalls(): Promise<KmsCallResults> {
@@ -113,12 +140,13 @@ export async function measureKmsCalls(): Promise<KmsCallResults> {
     const store = new DynamoDbSecretStore({ client: dynamo.client, tableName: TABLE });
     const counting = new CountingKeyProvider(new LocalKeyProvider(randomBytes(32)));
     const caller: Caller = { principal: PRINCIPAL, requestId: 'bench' };
-    const vaultWith = (cache: DataKeyCacheSettings) =>
+    const vaultWith = (cache: DataKeyCacheSettings, trail?: AccessTrail) =>
       new Vault({
         keys: new CachingKeyProvider(counting, cache, systemClock),
         store,
         policy: adminPolicy(PRINCIPAL),
         audit: { record() {} },
+        ...(trail && { trail }),
         clock: systemClock,
         settings: defaults.vault,
       });
@@ -162,6 +190,8 @@ export async function measureKmsCalls(): Promise<KmsCallResults> {
         dynamo: Object.fromEntries(commands.counts),
       });
     }
+    const durableTrail = await trailCounts(dynamo.client, commands, (trail) => vaultWith(defaults.keyCache, trail));
+
     const total = (d: Record<string, number>) => Object.values(d).reduce((a, b) => a + b, 0);
     const maxDynamo = Math.max(...perWrite.map((w) => total(w.dynamo)));
     const gdk = Math.max(...perWrite.map((w) => w.gdk));
@@ -191,8 +221,96 @@ export async function measureKmsCalls(): Promise<KmsCallResults> {
           gdk <= writeBudget.generateDataKey &&
           decrypts <= writeBudget.decrypts,
       },
+      durableTrail,
     };
   } finally {
     await dynamo.close();
+  }
+}
+
+/**
+ * HOT_READS reads of one secret with the durable trail on (the defaults: a checkpoint every
+ * 1,000 records), then the final checkpoint a server makes at shutdown, counted per read.
+ */
+async function trailCounts(
+  client: DynamoDBClient,
+  commands: ReturnType<typeof countCommands>,
+  vaultWith: (trail: AccessTrail) => Vault,
+): Promise<TrailCallResults> {
+  const defaults = loadConfig({ VAULT_AUDIT: 'durable' }).audit;
+  const table = `${TABLE}-audit`;
+  await ensureAuditTable(client, table);
+  const local = new LocalMacProvider(randomBytes(32));
+  let macs = 0;
+  const counting: MacProvider = {
+    mac: (purpose, message) => {
+      macs += 1;
+      return local.mac(purpose, message);
+    },
+  };
+  const chain = new AccessChain(new DynamoDbTrailStore(client, table), counting, systemClock, defaults);
+  const vault = vaultWith(chain);
+  const caller: Caller = { principal: PRINCIPAL, requestId: 'bench', purpose: 'bench read' };
+  const path = 'exchange-keys/bench/trail-counts';
+  await vault.put(caller, path, { value: { apiKey: 'k', secretKey: randomBytes(24).toString('base64') } });
+  commands.reset();
+  macs = 0;
+  for (let i = 0; i < HOT_READS; i++) await vault.get(caller, path);
+  await chain.close();
+  const perRead = Object.fromEntries([...commands.counts].map(([name, n]) => [name, n / HOT_READS]));
+  const items = (await client.send(new ScanCommand({ TableName: table }))).Items ?? [];
+  const records = items.filter((item) => item.act?.S === 'read');
+  const size = (item: (typeof items)[number]) =>
+    Object.entries(item).reduce((n, [name, value]) => n + name.length + Buffer.byteLength(value.S ?? value.N ?? ''), 0);
+  return {
+    reads: HOT_READS,
+    dynamoCallsPerRead: perRead,
+    itemsWrittenPerRead: (commands.counts.get('PutItem') ?? 0) / HOT_READS,
+    macsPerRead: macs / HOT_READS,
+    meanRecordBytes: Math.round(records.reduce((n, item) => n + size(item), 0) / Math.max(1, records.length)),
+    checkpointRecords: defaults.checkpointRecords,
+    remoteStoreCpuUsPerRecord: await remoteStoreCpu(defaults),
+  };
+}
+
+async function remoteStoreCpu(settings: ReturnType<typeof loadConfig>['audit']): Promise<number> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/x-amz-json-1.0');
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
+  try {
+    const chain = new AccessChain(
+      new DynamoDbTrailStore(client, 'bench-audit'),
+      new LocalMacProvider(randomBytes(32)),
+      systemClock,
+      settings,
+    );
+    const entry = {
+      principal: PRINCIPAL,
+      action: 'read',
+      path: 'exchange-keys/user-1842/binance-main',
+      versions: [1],
+      decision: 'allow' as const,
+      reason: 'policy rule matched',
+      result: 'ok',
+      requestId: randomBytes(16).toString('hex'),
+    };
+    for (let i = 0; i < 300; i++) await chain.record(entry);
+    const before = process.cpuUsage();
+    for (let i = 0; i < HOT_READS * 2; i++) await chain.record(entry);
+    const used = process.cpuUsage(before);
+    return Math.round((used.user + used.system) / (HOT_READS * 2));
+  } finally {
+    client.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

@@ -30,10 +30,11 @@ export function markdownTable(report: BenchReport): string {
       `| HTTP, loopback (2 x ${report.http.durationSec} s per server) | conns | vault req/s | p50 / p99 ms | baseline req/s | p50 / p99 ms | vault/baseline | server CPU µs/req, vault / baseline |`,
     );
     lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-    for (const workload of ['read', 'write'] as const) {
-      for (const p of report.http[workload]) {
+    const label = { read: 'GET secret', readDurable: 'GET secret, durable trail', write: 'PUT secret' };
+    for (const workload of ['read', 'readDurable', 'write'] as const) {
+      for (const p of report.http[workload] ?? []) {
         lines.push(
-          `| ${workload === 'read' ? 'GET secret' : 'PUT secret'} | ${p.connections} | ${n(p.vault.rps)} | ${p.vault.latencyMs.p50} / ${p.vault.latencyMs.p99} | ${n(p.baseline.rps)} | ${p.baseline.latencyMs.p50} / ${p.baseline.latencyMs.p99} | ${p.ratio.toFixed(3)} | ${p.vault.serverCpuUsPerRequest ?? '-'} / ${p.baseline.serverCpuUsPerRequest ?? '-'} |`,
+          `| ${label[workload]} | ${p.connections} | ${n(p.vault.rps)} | ${p.vault.latencyMs.p50} / ${p.vault.latencyMs.p99} | ${n(p.baseline.rps)} | ${p.baseline.latencyMs.p50} / ${p.baseline.latencyMs.p99} | ${p.ratio.toFixed(3)} | ${p.vault.serverCpuUsPerRequest ?? '-'} / ${p.baseline.serverCpuUsPerRequest ?? '-'} |`,
         );
       }
     }
@@ -54,6 +55,13 @@ export function markdownTable(report: BenchReport): string {
       `| KMS Decrypts, ${k.coldConcurrentReads} concurrent cold reads | ${k.cacheOn.coldConcurrentDecrypts} (cache off: ${k.cacheOff.coldConcurrentDecrypts}) | 1 | ${mark(k.cacheOn.coldConcurrentDecrypts <= 1)} |`,
     );
     const total = (d: Record<string, number>) => Object.values(d).reduce((a, b) => a + b, 0);
+    const t = k.durableTrail;
+    const calls = Object.entries(t.dynamoCallsPerRead)
+      .map(([name, n]) => `${name} ${n.toFixed(3)}`)
+      .join(', ');
+    lines.push(
+      `| durable trail, per read (info): DynamoDB calls / items written / GenerateMac | ${calls} / ${t.itemsWrittenPerRead.toFixed(3)} (+1 index entry each) / ${t.macsPerRead.toFixed(3)}; record ~${t.meanRecordBytes} B; vault CPU per record against a remote store ${t.remoteStoreCpuUsPerRecord} µs | - | - |`,
+    );
     lines.push(
       `| DynamoDB calls per write (create / update / past retention) | ${total(k.writes.dynamoCallsCreate)} / ${total(k.writes.dynamoCallsUpdate)} / ${total(k.writes.dynamoCallsAtRetention)} | 3 | ${mark(k.writes.pass)} |`,
     );
