@@ -60,7 +60,7 @@ export function markdownTable(report: BenchReport): string {
       .map(([name, n]) => `${name} ${n.toFixed(3)}`)
       .join(', ');
     lines.push(
-      `| durable trail, per read (info): DynamoDB calls / items written / GenerateMac | ${calls} / ${t.itemsWrittenPerRead.toFixed(3)} (+1 index entry each) / ${t.macsPerRead.toFixed(3)}; record ~${t.meanRecordBytes} B; vault CPU per record against a remote store ${t.remoteStoreCpuUsPerRecord} µs | - | - |`,
+      `| durable trail, per read (info): DynamoDB calls / items written / GenerateMac | ${calls} / ${t.itemsWrittenPerRead.toFixed(3)} (+1 index entry each) / ${t.macsPerRead.toFixed(3)}; record ~${t.meanRecordBytes} B; vault CPU per record against a remote store ${t.remoteStoreCpuUsPerRecord} µs; describe ${t.describeMs.durable} ms (log mode ${t.describeMs.log} ms) | - | - |`,
     );
     lines.push(
       `| DynamoDB calls per write (create / update / past retention) | ${total(k.writes.dynamoCallsCreate)} / ${total(k.writes.dynamoCallsUpdate)} / ${total(k.writes.dynamoCallsAtRetention)} | 3 | ${mark(k.writes.pass)} |`,
