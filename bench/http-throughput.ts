@@ -51,6 +51,8 @@ export interface HttpOptions {
   workloads?: Array<'read' | 'write'>;
   /** Directory for V8 CPU profiles of both server children (`--cpu-prof`), or undefined for none. */
   profileDir?: string;
+  /** Extra settings for the vault child (e.g. VAULT_AUDIT=durable for the access-trail variant). */
+  vaultEnv?: Record<string, string>;
 }
 
 /** One server at one point, over its runs. */
@@ -170,7 +172,13 @@ export async function measureHttp(options: HttpOptions, log: (line: string) => v
     children.push(baseline);
     const vault = await startChild<VaultServerInfo>(
       join(__dirname, 'servers', 'vault-server.ts'),
-      childEnv({ VAULT_DATA_DIR: join(dataDir, 'vault'), PORT: '0', AWS_REGION: 'us-east-1', ...profileEnv('vault') }),
+      childEnv({
+        VAULT_DATA_DIR: join(dataDir, 'vault'),
+        PORT: '0',
+        AWS_REGION: 'us-east-1',
+        ...options.vaultEnv,
+        ...profileEnv('vault'),
+      }),
       profileArgs('vault'),
     );
     children.push(vault);

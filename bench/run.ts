@@ -8,7 +8,7 @@
  *   BENCH_DURATION    seconds per timed HTTP load run (default 10)
  *   BENCH_WARMUP      seconds of untimed warm-up per server and workload (default 2)
  *   BENCH_RUNS        timed runs per server and HTTP point, ABBA order (default 3, at least 3)
- *   BENCH_ONLY        comma list of parts: crypto,kms,bundle,http
+ *   BENCH_ONLY        comma list of parts: crypto,kms,bundle,http,trail
  *   BENCH_WORKLOADS   comma list of HTTP workloads: read,write (default both)
  *   BENCH_CONNECTIONS comma list of HTTP connection counts (default 16,64)
  *   BENCH_PROFILE     1 = write V8 CPU profiles of both servers to bench/results/profiles/{vault,baseline}/
@@ -35,7 +35,7 @@ import { type BenchReport, markdownTable } from './lib/report';
 import { exactBudget, notMeasured, spreadBudget } from './lib/verdict';
 import { measureWriteCalls, type StageCalls, WRITE_BUDGET } from './write-calls';
 
-const PARTS = ['crypto', 'kms', 'bundle', 'http'] as const;
+const PARTS = ['crypto', 'kms', 'bundle', 'http', 'trail'] as const;
 const DEFAULT_CONNECTIONS = [16, 64];
 const DEFAULT_DURATION_SEC = 10;
 const DEFAULT_WARMUP_SEC = 2;
@@ -324,6 +324,36 @@ async function main(): Promise<void> {
         p50Ms: p.baseline.latencyMs.p50,
         p99Ms: p.baseline.latencyMs.p99,
       },
+    }));
+  }
+
+  if (parts.has('trail')) {
+    // The same reads with the durable access trail on (each read also writes one record),
+    // against a baseline measured in the same run: what the trail costs per read.
+    log(`Reads with the durable access trail (${runs} runs x ${durationSec}s per server and point, ABBA)...`);
+    const trail = await measureHttp(
+      {
+        durationSec,
+        warmupSec,
+        connections,
+        runsPerServer: runs,
+        workloads: ['read'],
+        vaultEnv: { VAULT_AUDIT: 'durable' },
+      },
+      log,
+    );
+    report.trail = trail;
+    report.summary.readsWithDurableTrail = trail.read.map((p) => ({
+      connections: p.connections,
+      cpuPerRequestRatio: p.cpuPerRequestRatio,
+      throughputRatio: p.throughputRatio,
+      vault: {
+        cpuUsPerRequest: p.vault.cpuUsPerRequest,
+        rps: p.vault.rps,
+        p50Ms: p.vault.latencyMs.p50,
+        p99Ms: p.vault.latencyMs.p99,
+      },
+      baseline: { cpuUsPerRequest: p.baseline.cpuUsPerRequest, rps: p.baseline.rps },
     }));
   }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { defaultAuditTableName } from './adapters/dynamodb/audit-table';
 import { parseExchangeBaseUrl } from './adapters/exchanges/base-url';
 import type { DataKeyCacheSettings } from './core/data-key-cache';
 import { type CheckPolicy, EXCHANGES, type Exchange, parseCheckPolicy } from './core/exchange-keys';
@@ -21,6 +22,7 @@ const int = (min: number, max: number, fallback: number) => z.coerce.number().in
 /** `VAULT_EXCHANGE_URL_BINANCE` and so on. */
 export const exchangeUrlSetting = (exchange: Exchange) => `VAULT_EXCHANGE_URL_${exchange.toUpperCase()}`;
 
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
 
 const schema = z.object({
@@ -58,10 +60,21 @@ const schema = z.object({
       ),
     ),
   /** DynamoDB table. With VAULT_KMS_KEY_ID, selects AWS mode. */
-  VAULT_TABLE_NAME: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name')
-    .optional(),
+  VAULT_TABLE_NAME: z.string().regex(TABLE_NAME, 'must be a valid DynamoDB table name').optional(),
+  /**
+   * `durable`: every request on a secret is recorded in the access trail's table before it is
+   * answered (no record, no plaintext). `log`: the stdout audit lines only. Default: durable in
+   * AWS mode and on Lambda, log in embedded mode. The stdout lines are written in both.
+   */
+  VAULT_AUDIT: z.enum(['durable', 'log']).optional(),
+  /** The access trail's table (default `<VAULT_TABLE_NAME>-audit`). */
+  VAULT_AUDIT_TABLE_NAME: z.string().regex(TABLE_NAME, 'must be a valid DynamoDB table name').optional(),
+  /** Days before DynamoDB's TTL removes an access record or checkpoint. */
+  VAULT_AUDIT_RETENTION_DAYS: int(1, 3650, 400),
+  /** A checkpoint (a MAC of the chain head) after this many records... */
+  VAULT_AUDIT_CHECKPOINT_RECORDS: int(1, 100_000, 1000),
+  /** ...or this many seconds, whichever comes first. */
+  VAULT_AUDIT_CHECKPOINT_SECONDS: int(1, 3600, 60),
   AWS_REGION: z.string().min(1).optional(),
   /** Policy as inline JSON. */
   VAULT_POLICY: z.string().min(1).optional(),
@@ -133,6 +146,15 @@ export interface ExchangeConfig {
   timeoutMs: number;
 }
 
+/** The access trail: where and how long, and how often its chains are checkpointed. */
+export interface AuditConfig {
+  mode: 'durable' | 'log';
+  tableName: string;
+  retentionDays: number;
+  checkpointRecords: number;
+  checkpointSeconds: number;
+}
+
 /** Settings every mode shares. */
 interface CommonConfig {
   exchanges: ExchangeConfig;
@@ -146,6 +168,7 @@ interface CommonConfig {
   operatorPrincipal: string;
   vault: VaultSettings;
   keyCache: DataKeyCacheSettings;
+  audit: AuditConfig;
 }
 
 /** KMS and DynamoDB (the server's AWS mode and Lambda). */
@@ -258,6 +281,12 @@ export function loadConfig(
     throw new ConfigError('VAULT_OPERATOR_PRINCIPAL must be an IAM role, user or assumed-role ARN');
   }
   const region = e.AWS_REGION ?? 'us-east-1';
+  const tableName = e.VAULT_TABLE_NAME ?? 'kms-vault';
+  const auditTableName = e.VAULT_AUDIT_TABLE_NAME ?? defaultAuditTableName(tableName);
+  if (!TABLE_NAME.test(auditTableName))
+    throw new ConfigError(`the access trail's table name ${auditTableName} is too long: set VAULT_AUDIT_TABLE_NAME`);
+  if (auditTableName === tableName)
+    throw new ConfigError('VAULT_AUDIT_TABLE_NAME must name a table of its own, not VAULT_TABLE_NAME');
   let checkPolicy: CheckPolicy;
   try {
     checkPolicy = parseCheckPolicy({
@@ -287,7 +316,7 @@ export function loadConfig(
       timeoutMs: e.VAULT_EXCHANGE_TIMEOUT_MS,
     },
     region,
-    tableName: e.VAULT_TABLE_NAME ?? 'kms-vault',
+    tableName,
     // Without a policy a server gives its generated local admin everything (embedded mode's default).
     policy: policy ?? adminPolicy(LOCAL_ADMIN),
     ...(e.VAULT_POLICY_FILE && { policyFile: e.VAULT_POLICY_FILE }),
@@ -303,6 +332,14 @@ export function loadConfig(
       maxAgeSeconds: e.VAULT_KEY_CACHE_MAX_AGE_SECONDS,
       maxEntries: e.VAULT_KEY_CACHE_MAX_ENTRIES,
       maxUses: e.VAULT_KEY_CACHE_MAX_USES,
+    },
+    audit: {
+      // Embedded mode is a laptop's vault: its stdout lines are the trail unless asked for more.
+      mode: e.VAULT_AUDIT ?? (kmsKeyId ? 'durable' : 'log'),
+      tableName: auditTableName,
+      retentionDays: e.VAULT_AUDIT_RETENTION_DAYS,
+      checkpointRecords: e.VAULT_AUDIT_CHECKPOINT_RECORDS,
+      checkpointSeconds: e.VAULT_AUDIT_CHECKPOINT_SECONDS,
     },
   };
   const macKeyId = e.VAULT_KMS_MAC_KEY_ID;

@@ -2,6 +2,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import serverlessExpress, { getCurrentInvoke } from '@codegenie/serverless-express';
 import { lambdaAuthenticator } from './adapters/auth/lambda-identity';
 import { createApp } from './adapters/http/app';
+import { gatewayRequestIdOf } from './adapters/http/caller-context';
 import { stdoutLogger } from './adapters/log/logger';
 import { emfObserver } from './adapters/metrics/emf';
 import { composeFrom } from './composition/assemble';
@@ -9,13 +10,6 @@ import { awsAdapters } from './composition/aws-adapters';
 import { ConfigError, loadConfig } from './config';
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
-
-/** API Gateway's id for the request (REST and HTTP APIs both carry it), which its own logs show too. */
-function gatewayRequestId(): string | undefined {
-  const event = getCurrentInvoke().event as { requestContext?: { requestId?: unknown } } | undefined;
-  const id = event?.requestContext?.requestId;
-  return typeof id === 'string' ? id : undefined;
-}
 
 /**
  * Built once per container: config, SDK clients (and their connection pools), the data-key
@@ -36,7 +30,8 @@ function build(): Handler {
     logger: stdoutLogger,
     policy: config.policy,
     observe: emfObserver(metrics, keys),
-    requestIdOf: gatewayRequestId,
+    // API Gateway's request id is ours too, so a log line and the gateway's logs correlate.
+    requestIdOf: () => gatewayRequestIdOf(getCurrentInvoke().event),
   });
   return serverlessExpress({ app }) as unknown as Handler;
 }

@@ -14,6 +14,14 @@ export interface Summary {
     vault: { cpuUsPerRequest?: number | undefined; rps: number; p50Ms: number; p99Ms: number };
     baseline: { cpuUsPerRequest?: number | undefined; rps: number; p50Ms: number; p99Ms: number };
   }>;
+  /** The same reads with the durable access trail on (VAULT_AUDIT=durable), against their own baseline. */
+  readsWithDurableTrail?: Array<{
+    connections: number;
+    cpuPerRequestRatio?: Spread | undefined;
+    throughputRatio?: Spread | undefined;
+    vault: { cpuUsPerRequest?: number | undefined; rps: number; p50Ms: number; p99Ms: number };
+    baseline: { cpuUsPerRequest?: number | undefined; rps: number };
+  }>;
   lambda?: {
     bundleKiB: number;
     initMsMedian: number;
@@ -34,6 +42,8 @@ export interface BenchReport {
   summary: Summary;
   budgets: Record<string, BudgetLine>;
   http?: HttpResults;
+  /** HTTP reads with the durable access trail on. */
+  trail?: HttpResults;
   kmsCalls?: KmsCallResults;
   writeCalls?: WriteCallResults;
   crypto?: CryptoResults;

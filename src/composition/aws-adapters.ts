@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDbSecretStore } from '../adapters/dynamodb/dynamodb-secret-store';
+import { DynamoDbTrailStore } from '../adapters/dynamodb/dynamodb-trail-store';
 import { dynamoClientConfig } from '../adapters/dynamodb/table';
 import { KmsKeyProvider, kmsClientConfig } from '../adapters/kms/kms-key-provider';
 import { KmsMacProvider } from '../adapters/kms/kms-mac-provider';
@@ -18,6 +19,7 @@ export function awsAdapters(config: AwsConfig | LambdaConfig): Adapters {
     keys: new KmsKeyProvider({ keyId: config.kmsKeyId, previousKeyIds: config.previousKmsKeyIds, client: kms }),
     macs: new KmsMacProvider(config.macKeyId, kms),
     store: new DynamoDbSecretStore({ client: dynamo, tableName: config.tableName }),
+    ...(config.audit.mode === 'durable' && { trail: new DynamoDbTrailStore(dynamo, config.audit.tableName) }),
     describe: `${config.mode === 'lambda' ? 'Lambda' : 'AWS'} mode, table ${config.tableName}, KMS key ${config.kmsKeyId} (${config.region})`,
     close: async () => {
       dynamo.destroy();

@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import { type ComposeOptions, type Composition, composeFrom } from './assemble';
+import { type Adapters, type ComposeOptions, type Composition, composeFrom } from './assemble';
 import { awsAdapters } from './aws-adapters';
 import { embeddedAdapters } from './embedded-adapters';
 
@@ -8,6 +8,10 @@ import { embeddedAdapters } from './embedded-adapters';
  * vault over them. (The Lambda handler composes from awsAdapters alone; see lambda.ts.)
  */
 export async function compose(config: Config, options: ComposeOptions): Promise<Composition> {
-  const adapters = config.mode === 'embedded' ? await embeddedAdapters(config) : awsAdapters(config);
-  return composeFrom(config, adapters, options);
+  return composeFrom(config, await adaptersFor(config), options);
+}
+
+/** The adapters of the config's mode alone, for a command that needs no vault (audit verify). */
+export async function adaptersFor(config: Config): Promise<Adapters> {
+  return config.mode === 'embedded' ? embeddedAdapters(config) : awsAdapters(config);
 }

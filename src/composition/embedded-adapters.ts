@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ensureAuditTable } from '../adapters/dynamodb/audit-table';
 import { DynamoDbSecretStore } from '../adapters/dynamodb/dynamodb-secret-store';
+import { DynamoDbTrailStore } from '../adapters/dynamodb/dynamodb-trail-store';
 import { type EmbeddedDynamo, startDynalite } from '../adapters/dynamodb/embedded-dynalite';
 import { ensureTable } from '../adapters/dynamodb/table';
 import { ensurePrivateDir } from '../adapters/local-files/private-files';
@@ -33,6 +35,7 @@ export async function embeddedAdapters(config: EmbeddedConfig): Promise<Adapters
   const dynamo = await startDynalite({ path: join(config.dataDir, 'dynamodb') });
   try {
     await ensureTable(dynamo.client, config.tableName);
+    if (config.audit.mode === 'durable') await ensureAuditTable(dynamo.client, config.audit.tableName);
     if (!keys) {
       if (await holdsRecords(dynamo, config.tableName)) throw new MissingMasterKeyError(config.dataDir);
       keys = LocalKeyProvider.fromDirectory(config.dataDir, { createIfMissing: true });
@@ -45,6 +48,9 @@ export async function embeddedAdapters(config: EmbeddedConfig): Promise<Adapters
     keys,
     macs: LocalMacProvider.fromDirectory(config.dataDir),
     store: new DynamoDbSecretStore({ client: dynamo.client, tableName: config.tableName }),
+    ...(config.audit.mode === 'durable' && {
+      trail: new DynamoDbTrailStore(dynamo.client, config.audit.tableName),
+    }),
     describe: `embedded mode, data in ${config.dataDir}/`,
     close: dynamo.close,
   };

@@ -4,9 +4,21 @@ import { normalisePrincipal } from './principal';
 
 /**
  * `check` re-runs an exchange key's permission check (the value is used, never returned);
+ * `audit` reads a secret's access history (and describe's summary of it), never its value;
  * `metrics` reads the server's request and key-service counts (GET /metrics; paths do not matter).
  */
-export const ACTIONS = ['read', 'write', 'describe', 'list', 'delete', 'destroy', 'check', 'admin', 'metrics'] as const;
+export const ACTIONS = [
+  'read',
+  'write',
+  'describe',
+  'list',
+  'delete',
+  'destroy',
+  'check',
+  'audit',
+  'admin',
+  'metrics',
+] as const;
 export type Action = (typeof ACTIONS)[number];
 
 export interface PolicyRule {

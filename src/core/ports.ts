@@ -203,3 +203,155 @@ export interface MacProvider {
    */
   mac(purpose: string, message: Buffer): Promise<Buffer>;
 }
+
+/**
+ * What an exchange said about a key, as the access trail keeps it: flags and refusal reasons,
+ * never the exchange's answer, the key, its IP list or a signature.
+ */
+export interface ExchangeCheckNote {
+  exchange: string;
+  /** False when the key was stored unchecked (exchange checks off). */
+  checked: boolean;
+  canTrade?: boolean | null;
+  canTradeDerivatives?: boolean | null;
+  canWithdraw?: boolean | null;
+  canTransfer?: boolean | null;
+  ipRestricted?: boolean | null;
+  /** Why the key was refused or flagged (rule names, or the exchange's refusal code); empty when it passed. */
+  flagged: string[];
+}
+
+/**
+ * One request on a secret path as the vault hands it to the access trail. Holds no value, key,
+ * label value, signature or query string: only who, what, where, which versions and why.
+ */
+export interface AccessEntry {
+  principal: string;
+  action: string;
+  path: string;
+  /** Versions the request touched; empty when none (describe, a denial without a version). */
+  versions: number[];
+  decision: 'allow' | 'deny';
+  reason: string;
+  /** `ok`, or the error code the request ended with (`not_found`, `access_denied`, ...). */
+  result: string;
+  /** The vault's own request id (X-Request-Id). */
+  requestId: string;
+  /** API Gateway's request id, on Lambda. */
+  gatewayRequestId?: string;
+  /** What the caller said the access is for (X-Vault-Purpose), as sent. */
+  purpose?: string;
+  /** For exchange keys: what the exchange check found. */
+  exchangeCheck?: ExchangeCheckNote;
+}
+
+/** An entry as stored: one link of its vault process's hash chain. */
+export interface TrailRecord extends AccessEntry {
+  /** The writing process's chain: a random id chosen when the process wrote its first record. */
+  chain: string;
+  /** 1, 2, 3... within the chain; assigned in the order requests reached the trail. */
+  seq: number;
+  /** ISO-8601; never earlier than the chain's previous record. */
+  time: string;
+  /** When DynamoDB's TTL may delete the record (epoch seconds). */
+  expiresAt: number;
+  /** expiresAt of the chain's previous record (0 for the first): tells an expired gap from a removed one. */
+  prevExpiresAt: number;
+  /** Hash of the chain's previous record ('' for the first). */
+  prev: string;
+}
+
+/**
+ * A chain head MACed under the vault's MAC key, stored every so many records or seconds and at
+ * shutdown. Number 0 only marks that the chain exists (its start; no MAC, nothing to protect).
+ */
+export interface TrailCheckpoint {
+  chain: string;
+  /** 0 for the chain's start, then 1, 2, 3... with no gaps. */
+  n: number;
+  time: string;
+  /** The last sequence number covered (0 at the start). */
+  upto: number;
+  /** Hash of record `upto` ('' when upto is 0). */
+  head: string;
+  /** expiresAt of record `upto` (0 when upto is 0). */
+  headExpiresAt: number;
+  /** Sequence numbers in (previous checkpoint's upto, upto] whose write failed: their requests answered 503. */
+  failed: number[];
+  /** Other chains' latest checkpoints this process saw before making this one: `chain:n:expiresAt`. */
+  witnessed: string[];
+  expiresAt: number;
+  /** expiresAt of the chain's previous checkpoint (0 for the start). */
+  prevExpiresAt: number;
+  /** HMAC-SHA-256 under the vault's MAC key (purpose `audit-checkpoint`); absent on the start marker. */
+  mac?: Buffer;
+}
+
+/** One page of a secret's access records, newest first. */
+export interface TrailQuery {
+  path: string;
+  /** Inclusive lower bound (ISO-8601). */
+  since: string;
+  /** Exclusive upper bound (ISO-8601). */
+  until: string;
+  limit: number;
+  /** The store's position, from the previous page. */
+  cursor?: string;
+}
+
+export interface TrailPage {
+  records: TrailRecord[];
+  /** Absent on the last page. */
+  cursor?: string;
+}
+
+/** Describe's view of recent reads, from a bounded look at the trail (see the README for the bound). */
+export interface AccessSummary {
+  /** Time and principal of the latest successful read among the records examined; absent if none. */
+  lastReadAt?: string;
+  lastReadBy?: string;
+  /** Successful reads in the 24 hours before the describe. */
+  readsLast24h: number;
+  /** True when the count reached the bound: at least this many. */
+  readsLast24hCapped: boolean;
+}
+
+/**
+ * The durable access trail the vault writes before it answers. `record` resolves once the
+ * entry is stored and throws DependencyError when it cannot be; callers decide what a failure
+ * means (for a read: no value leaves the vault).
+ */
+export interface AccessTrail {
+  record(entry: AccessEntry): Promise<void>;
+  history(query: TrailQuery): Promise<TrailPage>;
+  summary(path: string, since: string): Promise<AccessSummary>;
+}
+
+/**
+ * Where the trail's chains are kept (DynamoDB: a table of its own). Records and checkpoints are
+ * only ever added; nothing here updates or deletes one.
+ */
+export interface TrailStore {
+  /** Stores a record; storing the same record again (a retried write) is not an error. */
+  append(record: TrailRecord): Promise<void>;
+  putCheckpoint(checkpoint: TrailCheckpoint): Promise<void>;
+  /** Checkpoints of any chain made from `since` to `until`, newest first, at most `limit`: what a new checkpoint witnesses. */
+  recentCheckpoints(
+    since: string,
+    until: string,
+    limit: number,
+  ): Promise<Array<{ chain: string; n: number; expiresAt: number }>>;
+  history(query: TrailQuery): Promise<TrailPage>;
+  summary(path: string, since: string): Promise<AccessSummary>;
+}
+
+/** What `audit verify` reads: every chain, in order. */
+export interface ChainSource {
+  /** Chains with a checkpoint (or start marker) from `since` to `until`. */
+  chainsSince(since: string, until: string): Promise<string[]>;
+  /** Chains holding records of `path`. */
+  chainsOfPath(path: string): Promise<{ chains: string[]; records: number }>;
+  checkpoints(chain: string): Promise<TrailCheckpoint[]>;
+  /** The chain's records with seq > afterSeq, in seq order. */
+  records(chain: string, afterSeq: number): AsyncIterable<TrailRecord>;
+}

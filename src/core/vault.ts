@@ -1,3 +1,4 @@
+import { checkNote, refusalNote, resultCode, type Trace, trace } from './access-trace';
 import { type CursorPosition, CursorSealer, fingerprint } from './cursor-seal';
 import { contextFor, open, seal } from './envelope';
 import {
@@ -21,6 +22,9 @@ import {
 import { assertValidPath, assertValidPrefix } from './paths';
 import { type Action, holdsAnywhere, isAllowed, type Policy, seesEverything, visibleRanges } from './policy';
 import type {
+  AccessEntry,
+  AccessSummary,
+  AccessTrail,
   AuditSink,
   Clock,
   Envelope,
@@ -31,6 +35,7 @@ import type {
   SecretHead,
   SecretMetadata,
   SecretStore,
+  TrailRecord,
   VersionSummary,
 } from './ports';
 
@@ -46,6 +51,10 @@ const MAX_STORE_PAGES = 10;
 export interface Caller {
   principal: string;
   requestId: string;
+  /** API Gateway's own request id, on Lambda: lets an auditor join the trail to API Gateway's logs. */
+  gatewayRequestId?: string;
+  /** What the caller says the access is for (short printable text, as sent); recorded, never checked. */
+  purpose?: string;
 }
 
 /** A secret value as callers send it: a string or a JSON object. */
@@ -73,7 +82,10 @@ export interface VaultDeps {
   /** Exchange keys as a typed kind; without it, writes declaring a kind are refused. */
   exchanges?: ExchangeKeyDeps;
   policy: Policy;
+  /** Today's one line per decision (stdout); written in every mode. */
   audit: AuditSink;
+  /** The durable access trail; absent when VAULT_AUDIT=log. */
+  trail?: AccessTrail;
   clock: Clock;
   settings: VaultSettings;
   /** Back-off between lost races; injectable so tests need not wait. */
@@ -135,6 +147,26 @@ export interface VersionsInput {
   cas?: number | undefined;
 }
 
+/** Describe's answer: the metadata, and a summary of recent reads for a caller who may also `audit`. */
+export interface SecretDescription extends SecretMetadata {
+  access?: AccessSummary;
+}
+
+export interface HistoryInput {
+  /** Inclusive lower bound, ISO-8601. */
+  since?: string | undefined;
+  /** Exclusive upper bound, ISO-8601. */
+  until?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export interface HistoryResult {
+  items: TrailRecord[];
+  /** Absent on the last page. */
+  cursor?: string;
+}
+
 export interface RewrapResult {
   path: string;
   rewrapped: number[];
@@ -143,6 +175,10 @@ export interface RewrapResult {
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const ALLOWED = 'policy rule matched';
+const EARLIEST = '1970-01-01T00:00:00.000Z';
+const LATEST = '9999-12-31T23:59:59.999Z';
 
 /**
  * The use cases. Every method authorises first (before any KMS or storage call), then reads
@@ -163,55 +199,87 @@ export class Vault {
   /** Writes a new version. Without `cas`, lost races are retried with jittered back-off. */
   async put(caller: Caller, path: string, input: PutInput): Promise<PutResult> {
     assertValidPath(path);
-    this.authorize(caller, 'write', path);
-    const plaintext = Buffer.from(JSON.stringify(input.value), 'utf8');
-    try {
-      if (plaintext.length > MAX_VALUE_BYTES)
-        throw new TooLargeError(`value is larger than ${MAX_VALUE_BYTES} bytes of JSON`);
-      // A typed value is validated, de-duplicated and checked once, before the write loop.
-      const typed = await this.admitKind(caller, path, input);
-      let copied: { version: number; envelope: Envelope } | undefined;
-      for (let attempt = 1; ; attempt++) {
-        const head = await this.deps.store.getHead(path);
-        if (copied !== undefined) await this.reconcileCopy(path, copied, head);
-        copied = undefined;
-        this.checkCas(caller, path, head, input.cas);
-        checkKind(head, input);
-        const next = this.nextHead(caller, path, head, input, typed);
-        // Before anything is written or sealed: a refusal here changes nothing.
-        const pruned = this.applyRetention(next);
-        // Preserve the current version before the HEAD moves on. An item already present is
-        // the same committed envelope (or a tombstone of a destroyed one), so it counts as done.
-        if (head?.envelope && (await this.deps.store.putVersion(path, head.version, head.envelope))) {
-          copied = { version: head.version, envelope: head.envelope };
-        }
-        next.envelope = await seal(this.deps.keys, plaintext, contextFor(path, next.version));
-        next.versions[next.versions.length - 1]!.kid = next.envelope.kid;
-        try {
-          if (head) await this.deps.store.replaceHead(next, head.rev);
-          else await this.deps.store.createHead(next);
-        } catch (error) {
-          if (!(error instanceof VersionConflictError) || input.cas !== undefined) throw error;
-          if (attempt >= this.deps.settings.maxWriteAttempts) {
-            throw new VersionConflictError('too many concurrent writers; retry', { cause: error });
-          }
-          await this.sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
-          continue;
-        }
-        for (const version of pruned) await this.deps.store.removeVersion(path, version);
-        return { created: !head, ...this.report(caller, next) };
+    await this.authorize(caller, 'write', path);
+    const done = trace();
+    return this.traced(caller, 'write', path, done, async () => {
+      const plaintext = Buffer.from(JSON.stringify(input.value), 'utf8');
+      try {
+        return await this.putValue(caller, path, input, plaintext, done);
+      } finally {
+        plaintext.fill(0);
       }
-    } finally {
-      plaintext.fill(0);
+    });
+  }
+
+  private async putValue(
+    caller: Caller,
+    path: string,
+    input: PutInput,
+    plaintext: Buffer,
+    done: Trace,
+  ): Promise<PutResult> {
+    if (plaintext.length > MAX_VALUE_BYTES)
+      throw new TooLargeError(`value is larger than ${MAX_VALUE_BYTES} bytes of JSON`);
+    // A typed value is validated, de-duplicated and checked once, before the write loop.
+    const typed = await this.admitKind(caller, path, input).catch((error: unknown) => {
+      if (input.exchange) {
+        const refused = refusalNote(input.exchange, error);
+        if (refused) done.exchangeCheck = refused;
+      }
+      throw error;
+    });
+    if (typed) done.exchangeCheck = checkNote(typed.facts.exchange, typed.facts.check, []);
+    let copied: { version: number; envelope: Envelope } | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const head = await this.deps.store.getHead(path);
+      if (copied !== undefined) await this.reconcileCopy(path, copied, head);
+      copied = undefined;
+      this.checkCas(caller, path, head, input.cas);
+      checkKind(head, input);
+      const next = this.nextHead(caller, path, head, input, typed);
+      // Before anything is written or sealed: a refusal here changes nothing.
+      const pruned = this.applyRetention(next);
+      // Preserve the current version before the HEAD moves on. An item already present is
+      // the same committed envelope (or a tombstone of a destroyed one), so it counts as done.
+      if (head?.envelope && (await this.deps.store.putVersion(path, head.version, head.envelope))) {
+        copied = { version: head.version, envelope: head.envelope };
+      }
+      next.envelope = await seal(this.deps.keys, plaintext, contextFor(path, next.version));
+      next.versions[next.versions.length - 1]!.kid = next.envelope.kid;
+      done.versions = [next.version];
+      try {
+        if (head) await this.deps.store.replaceHead(next, head.rev);
+        else await this.deps.store.createHead(next);
+      } catch (error) {
+        if (!(error instanceof VersionConflictError) || input.cas !== undefined) throw error;
+        if (attempt >= this.deps.settings.maxWriteAttempts) {
+          throw new VersionConflictError('too many concurrent writers; retry', { cause: error });
+        }
+        await this.sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+        continue;
+      }
+      for (const version of pruned) await this.deps.store.removeVersion(path, version);
+      return { created: !head, ...this.report(caller, next) };
     }
   }
 
   /** The current value, or version `version`. Deleted and destroyed versions answer 410. */
   async get(caller: Caller, path: string, version?: number): Promise<ReadResult> {
     assertValidPath(path);
-    this.authorize(caller, 'read', path, version);
+    await this.authorize(caller, 'read', path, version === undefined ? [] : [version]);
+    const done = trace(version === undefined ? [] : [version]);
+    return this.traced(caller, 'read', path, done, (commit) => this.read(path, version, done, commit));
+  }
+
+  private async read(
+    path: string,
+    version: number | undefined,
+    done: Trace,
+    commit: () => Promise<void>,
+  ): Promise<ReadResult> {
     const head = await this.requireHead(path);
     const wanted = version ?? head.version;
+    done.versions = [wanted];
     const summary = this.requireVersion(head, wanted);
     if (summary.state !== 'active') throw new SecretGoneError(summary.state, wanted);
     const envelope = wanted === head.version ? head.envelope : await this.deps.store.getVersion(path, wanted);
@@ -229,6 +297,9 @@ export class Vault {
     }
     const plaintext = await open(this.deps.keys, envelope, contextFor(path, wanted));
     try {
+      // No record, no plaintext: the read is on the trail before the value leaves the vault;
+      // if it cannot be written, the buffer is zeroed below and the caller gets a 503.
+      await commit();
       return {
         path,
         version: wanted,
@@ -241,11 +312,63 @@ export class Vault {
     }
   }
 
-  /** Metadata and version summaries; never a value. */
-  async describe(caller: Caller, path: string): Promise<SecretMetadata> {
+  /**
+   * Metadata and version summaries; never a value. A caller who may also `audit` the secret gets
+   * a summary of its recent reads (from a bounded look at the trail: see AccessTrail.summary).
+   */
+  async describe(caller: Caller, path: string): Promise<SecretDescription> {
     assertValidPath(path);
-    this.authorize(caller, 'describe', path);
-    return toMetadata(await this.requireHead(path));
+    await this.authorize(caller, 'describe', path);
+    return this.traced(caller, 'describe', path, trace(), async () => {
+      const description: SecretDescription = toMetadata(await this.requireHead(path));
+      const { trail, policy, clock } = this.deps;
+      if (trail && isAllowed(policy, caller.principal, 'audit', path)) {
+        description.access = await trail.summary(path, new Date(clock.now().getTime() - DAY_MS).toISOString());
+      }
+      return description;
+    });
+  }
+
+  /**
+   * A secret's access records, newest first, from the durable trail: who did what, when, with
+   * which decision and stated purpose; never a value. Needs the `audit` action (not `read`), and
+   * works for a secret that no longer exists. Paged with sealed cursors bound to the caller
+   * and the query, as listings are.
+   */
+  async history(caller: Caller, path: string, input: HistoryInput): Promise<HistoryResult> {
+    assertValidPath(path);
+    await this.authorize(caller, 'audit', path);
+    return this.traced(caller, 'audit', path, trace(), async () => {
+      const trail = this.deps.trail;
+      if (!trail) throw new ValidationError('the durable access trail is off in this vault (VAULT_AUDIT=log)');
+      const since = instant(input.since, 'since') ?? EARLIEST;
+      const until = instant(input.until, 'until') ?? LATEST;
+      if (since >= until) throw new ValidationError('since must be earlier than until');
+      const binding = { principal: caller.principal, path, since, until, limit: String(input.limit) };
+      // The pages are a snapshot as of the first one: records that arrive while a caller pages
+      // (a new read, this very query's record) wait for the next query instead of turning up
+      // between older ones. The first page pins its time as the upper bound, sealed in the cursor.
+      let pinned: string;
+      let cursor: string | undefined;
+      if (input.cursor !== undefined) {
+        ({ pinned, cursor } = readHistoryPosition((await this.cursors.open(input.cursor, binding)).store));
+      } else {
+        const now = this.deps.clock.now().toISOString();
+        // biome-ignore lint/complexity/useMathMinMax: ISO strings, compared as text, not numbers
+        pinned = now < until ? now : until;
+      }
+      const page = await trail.history({
+        path,
+        since,
+        until: pinned,
+        limit: input.limit,
+        ...(cursor !== undefined && { cursor }),
+      });
+      const result: HistoryResult = { items: page.records };
+      if (page.cursor !== undefined)
+        result.cursor = await this.cursors.seal({ range: 0, store: JSON.stringify([pinned, page.cursor]) }, binding);
+      return result;
+    });
   }
 
   /**
@@ -258,9 +381,12 @@ export class Vault {
   async list(caller: Caller, input: ListInput): Promise<ListPage> {
     assertValidPrefix(input.prefix);
     const { policy, store } = this.deps;
-    if (!holdsAnywhere(policy, caller.principal, 'list'))
-      this.deny(caller, 'list', input.prefix, 'no list rule for principal');
-    this.allow(caller, 'list', input.prefix);
+    // A listing is on a prefix, not a secret: its decision is logged, not put on the trail.
+    if (!holdsAnywhere(policy, caller.principal, 'list')) {
+      this.logDecision(caller, 'list', input.prefix, 'deny', 'no list rule for principal');
+      throw new AccessDeniedError();
+    }
+    this.logDecision(caller, 'list', input.prefix, 'allow', ALLOWED);
     const ranges = visibleRanges(policy, caller.principal, input.prefix);
     const binding = {
       principal: caller.principal,
@@ -356,8 +482,14 @@ export class Vault {
    */
   async destroyAll(caller: Caller, path: string, cas?: number): Promise<void> {
     assertValidPath(path);
-    this.authorize(caller, 'destroy', path);
+    await this.authorize(caller, 'destroy', path);
+    const done = trace();
+    return this.traced(caller, 'destroy', path, done, () => this.eraseAll(caller, path, cas, done));
+  }
+
+  private async eraseAll(caller: Caller, path: string, cas: number | undefined, done: Trace): Promise<void> {
     const head = await this.requireHead(path);
+    done.versions = head.versions.map((v) => v.version);
     this.checkCas(caller, path, head, cas);
     const next: SecretHead = {
       ...head,
@@ -379,7 +511,16 @@ export class Vault {
    */
   async rewrap(caller: Caller, path: string): Promise<RewrapResult> {
     assertValidPath(path);
-    this.authorize(caller, 'admin', path);
+    await this.authorize(caller, 'admin', path);
+    const done = trace();
+    return this.traced(caller, 'admin', path, done, async () => {
+      const result = await this.rewrapVersions(path);
+      done.versions = result.rewrapped;
+      return result;
+    });
+  }
+
+  private async rewrapVersions(path: string): Promise<RewrapResult> {
     const { keys, store } = this.deps;
     const head = await this.requireHead(path);
     const currentKeyId = await keys.currentKeyId();
@@ -417,9 +558,15 @@ export class Vault {
    */
   async recheck(caller: Caller, path: string): Promise<RecheckResult> {
     assertValidPath(path);
-    this.authorize(caller, 'check', path);
+    await this.authorize(caller, 'check', path);
+    const done = trace();
+    return this.traced(caller, 'check', path, done, () => this.recheckKey(caller, path, done));
+  }
+
+  private async recheckKey(caller: Caller, path: string, done: Trace): Promise<RecheckResult> {
     const intake = this.requireIntake();
     const head = await this.requireHead(path);
+    done.versions = [head.version];
     const facts = head.exchangeKey;
     if (!facts) throw new ValidationError('the secret at this path is not an exchange key');
     const summary = this.requireVersion(head, head.version);
@@ -433,6 +580,7 @@ export class Vault {
       plaintext.fill(0);
     }
     const outcome = await intake.recheck(facts.exchange, credential, facts.check);
+    done.exchangeCheck = checkNote(facts.exchange, outcome.check, outcome.flagged);
     const next: SecretHead = {
       ...head,
       rev: head.rev + 1,
@@ -454,10 +602,22 @@ export class Vault {
     change: (summary: VersionSummary) => void,
   ): Promise<MutationResult> {
     assertValidPath(path);
-    this.authorize(caller, action, path, input.versions?.length === 1 ? input.versions[0] : undefined);
+    await this.authorize(caller, action, path, input.versions ?? []);
+    const done = trace(input.versions ?? []);
+    return this.traced(caller, action, path, done, () => this.changeStates(caller, path, input, change, done));
+  }
+
+  private async changeStates(
+    caller: Caller,
+    path: string,
+    input: VersionsInput,
+    change: (summary: VersionSummary) => void,
+    done: Trace,
+  ): Promise<MutationResult> {
     const head = await this.requireHead(path);
     this.checkCas(caller, path, head, input.cas);
     const wanted = input.versions && input.versions.length > 0 ? [...new Set(input.versions)] : [head.version];
+    done.versions = wanted;
     const next: SecretHead = {
       ...head,
       rev: head.rev + 1,
@@ -625,36 +785,119 @@ export class Vault {
     return { updatedAt: this.deps.clock.now().toISOString(), updatedBy: caller.principal };
   }
 
-  private authorize(caller: Caller, action: Action, path: string, version?: number): void {
-    if (!isAllowed(this.deps.policy, caller.principal, action, path))
-      this.deny(caller, action, path, 'no rule allows it', version);
-    this.allow(caller, action, path, version);
-  }
-
-  private allow(caller: Caller, action: Action, path: string, version?: number): void {
-    this.deps.audit.record({
-      requestId: caller.requestId,
-      principal: caller.principal,
-      action,
-      path,
-      ...(version !== undefined && { version }),
-      decision: 'allow',
-      reason: 'policy rule matched',
-    });
-  }
-
-  private deny(caller: Caller, action: Action, path: string, reason: string, version?: number): never {
-    this.deps.audit.record({
-      requestId: caller.requestId,
-      principal: caller.principal,
-      action,
-      path,
-      ...(version !== undefined && { version }),
-      decision: 'deny',
-      reason,
-    });
+  /**
+   * The policy decision, before any KMS or storage call. A denial is put on the trail too, but
+   * it stays a denial whatever happens to that write: a trail outage must not turn a 403 into
+   * a 503 (which would tell a prober the trail is down) or into anything else.
+   */
+  private async authorize(caller: Caller, action: Action, path: string, versions: number[] = []): Promise<void> {
+    if (isAllowed(this.deps.policy, caller.principal, action, path)) {
+      this.logDecision(caller, action, path, 'allow', ALLOWED, versions);
+      return;
+    }
+    const reason = 'no rule allows it';
+    this.logDecision(caller, action, path, 'deny', reason, versions);
+    await this.deps.trail
+      ?.record(this.entry(caller, action, path, trace(versions), 'deny', reason, 'access_denied'))
+      .catch(() => undefined);
     throw new AccessDeniedError();
   }
+
+  /**
+   * Runs an allowed request and puts its outcome on the trail before the answer leaves: `ok`
+   * (a failed write of that is a DependencyError: the caller gets a 503, and for a change, the
+   * change stands and is visible without its record; see README) or the error it ended with
+   * (a failed write of that leaves the original error as the answer). A use case that must
+   * hold its answer until the record is stored (a read) calls `commit` itself.
+   */
+  private async traced<T>(
+    caller: Caller,
+    action: Action,
+    path: string,
+    done: Trace,
+    run: (commit: () => Promise<void>) => Promise<T>,
+  ): Promise<T> {
+    const commit = async () => {
+      done.recorded = true;
+      await this.deps.trail?.record(this.entry(caller, action, path, done, 'allow', ALLOWED, 'ok'));
+    };
+    let result: T;
+    try {
+      result = await run(commit);
+    } catch (error) {
+      if (!done.recorded) {
+        const failed = this.entry(caller, action, path, done, 'allow', ALLOWED, resultCode(error));
+        await this.deps.trail?.record(failed).catch(() => undefined);
+      }
+      throw error;
+    }
+    if (!done.recorded) await commit();
+    return result;
+  }
+
+  private entry(
+    caller: Caller,
+    action: Action,
+    path: string,
+    done: Trace,
+    decision: 'allow' | 'deny',
+    reason: string,
+    result: string,
+  ): AccessEntry {
+    return {
+      principal: caller.principal,
+      action,
+      path,
+      versions: done.versions,
+      decision,
+      reason,
+      result,
+      requestId: caller.requestId,
+      ...(caller.gatewayRequestId !== undefined && { gatewayRequestId: caller.gatewayRequestId }),
+      ...(caller.purpose !== undefined && { purpose: caller.purpose }),
+      ...(done.exchangeCheck && { exchangeCheck: done.exchangeCheck }),
+    };
+  }
+
+  /** Today's stdout line per decision (AuditSink), written in every mode. */
+  private logDecision(
+    caller: Caller,
+    action: Action,
+    path: string,
+    decision: 'allow' | 'deny',
+    reason: string,
+    versions: number[] = [],
+  ): void {
+    this.deps.audit.record({
+      requestId: caller.requestId,
+      principal: caller.principal,
+      action,
+      path,
+      ...(versions.length === 1 && { version: versions[0]! }),
+      decision,
+      reason,
+    });
+  }
+}
+
+/** An ISO-8601 instant in the trail's one form (UTC, milliseconds), so it compares as text with stored times. */
+function instant(text: string | undefined, name: string): string | undefined {
+  if (text === undefined) return undefined;
+  const ms = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(ms))
+    throw new ValidationError(`${name} must be an ISO-8601 instant`);
+  return new Date(ms).toISOString();
+}
+
+/** What a history cursor seals: the first page's pinned upper bound and the store's own position. */
+function readHistoryPosition(store: string | undefined): { pinned: string; cursor: string } {
+  try {
+    const [pinned, cursor] = JSON.parse(store ?? '') as unknown[];
+    if (typeof pinned === 'string' && typeof cursor === 'string') return { pinned, cursor };
+  } catch {
+    // falls through
+  }
+  throw new ValidationError('invalid cursor');
 }
 
 /** The HEAD without its envelope: what describe, list and write responses show. */

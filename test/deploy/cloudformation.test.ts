@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import yaml from 'js-yaml';
 import { buildLambdaBundle, LAMBDA_ESBUILD_OPTIONS, LAMBDA_ESBUILD_PLUGINS_FILE } from '../../bench/lambda-bundle';
+import { auditTableDefinition, CHAIN_INDEX, TTL_ATTRIBUTE } from '../../src/adapters/dynamodb/audit-table';
 import { KEY_INDEX, PATH_INDEX, ROTATION_INDEX, tableDefinition } from '../../src/adapters/dynamodb/table';
 import type { RouteSpec } from '../../src/adapters/http/route-spec';
 import { ROUTES } from '../../src/adapters/http/routes';
@@ -222,6 +223,10 @@ function covers(patterns: string | string[] | undefined, action: string): boolea
 
 // Symbols for the resolved names.
 const TABLE_ARN = 'getatt(VaultTable.Arn)';
+const AUDIT_ARN = 'getatt(AuditTable.Arn)';
+const TRAIL_RESOURCES = [AUDIT_ARN, `${AUDIT_ARN}/index/${CHAIN_INDEX}`];
+/** All the role may do on the access trail: add records, read them. */
+const TRAIL_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'];
 const KEY_ARN = 'getatt(VaultKey.Arn)';
 const MAC_KEY_ARN = 'getatt(VaultMacKey.Arn)';
 const FUNCTION_ROLE = 'IamRoleLambdaExecution';
@@ -318,6 +323,7 @@ describe('npm run package', () => {
     const variables = (fn.Environment as JsonObject).Variables as Record<string, string>;
     expect(variables.VAULT_KMS_KEY_ID).toBe(KEY_ARN);
     expect(variables.VAULT_TABLE_NAME).toBe('ref(VaultTable)');
+    expect(variables.VAULT_AUDIT_TABLE_NAME).toBe('ref(AuditTable)');
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the Fn::Sub variable serverless.yml leaves in the policy
     const policy = parsePolicy(JSON.parse(variables.VAULT_POLICY!.replaceAll('${AWS::AccountId}', '111122223333')));
     expect(
@@ -352,7 +358,7 @@ describe('npm run package', () => {
     expect(resourcesOfType('AWS::ApiGateway::Authorizer')).toEqual([]);
   });
 
-  it('lets the function role touch only the table, its two indexes, the two keys and its own logs', () => {
+  it('lets the function role touch only the tables, their indexes, the two keys and its own logs', () => {
     const statements = functionRoleStatements();
     const tableResources = [
       TABLE_ARN,
@@ -364,7 +370,7 @@ describe('npm run package', () => {
     const allowed: Record<string, { actions: string[]; resources: (r: string) => boolean }> = {
       dynamodb: {
         actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
-        resources: (r) => tableResources.includes(r),
+        resources: (r) => tableResources.includes(r) || TRAIL_RESOURCES.includes(r),
       },
       kms: {
         actions: ['GenerateDataKey', 'Decrypt', 'ReEncryptFrom', 'ReEncryptTo', 'DescribeKey'],
@@ -420,9 +426,57 @@ describe('npm run package', () => {
     ]) {
       expect(seen).toContain(action);
     }
-    // The DynamoDB grant covers both indexes by name.
+    // The DynamoDB grants cover every index by name.
     const dynamo = statements.filter((s) => list(s.Action).some((a) => a.startsWith('dynamodb:')));
-    expect(new Set(dynamo.flatMap((s) => list(s.Resource as string[])))).toEqual(new Set(tableResources));
+    expect(new Set(dynamo.flatMap((s) => list(s.Resource as string[])))).toEqual(
+      new Set([...tableResources, ...TRAIL_RESOURCES]),
+    );
+  });
+
+  it('creates the access trail table as auditTableDefinition(), with TTL, PITR and deletion protection', () => {
+    const table = resource('AuditTable');
+    const properties = resolveValue(table.Properties as Json) as JsonObject;
+    const expected = auditTableDefinition(`kms-vault-${STAGE}-audit`);
+    expect(properties).toEqual({
+      TableName: expected.TableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: expected.AttributeDefinitions,
+      KeySchema: expected.KeySchema,
+      GlobalSecondaryIndexes: expected.GlobalSecondaryIndexes,
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+      SSESpecification: { SSEEnabled: false },
+    });
+    expect(table.DeletionPolicy).toBe('Retain');
+  });
+
+  it('lets the role only add to and read the access trail: no DeleteItem, no UpdateItem, so only TTL removes a record', () => {
+    const statements = functionRoleStatements();
+    const onTrail = statements.filter((s) =>
+      list(s.Resource as string | string[]).some((r) => TRAIL_RESOURCES.includes(r) || r.startsWith(AUDIT_ARN)),
+    );
+    expect(onTrail.length).toBeGreaterThan(0);
+    const granted = new Set<string>();
+    for (const statement of onTrail) {
+      expect(statement.Effect).toBe('Allow');
+      expect(statement.Condition).toBeUndefined();
+      for (const action of list(statement.Action)) granted.add(action);
+      for (const forbidden of [
+        'dynamodb:DeleteItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DeleteTable',
+        'dynamodb:UpdateTimeToLive',
+        'dynamodb:PartiQLDelete',
+        'dynamodb:PartiQLUpdate',
+      ])
+        expect({ forbidden, covered: covers(statement.Action, forbidden) }).toEqual({ forbidden, covered: false });
+    }
+    expect([...granted].sort()).toEqual(TRAIL_ACTIONS);
+    // The secrets table's grants do not reach the trail.
+    for (const statement of statements.filter((s) => !onTrail.includes(s)))
+      for (const r of list(statement.Resource as string | string[])) expect(r.startsWith(AUDIT_ARN)).toBe(false);
   });
 
   it('puts the encryption-context condition on every crypto grant to the role', () => {

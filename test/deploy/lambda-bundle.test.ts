@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { type BuiltBundle, buildLambdaBundle } from '../../bench/lambda-bundle';
+import { ensureAuditTable, PATH_SHARDS } from '../../src/adapters/dynamodb/audit-table';
 import { type EmbeddedDynamo, startDynalite } from '../../src/adapters/dynamodb/embedded-dynalite';
 import { ensureTable } from '../../src/adapters/dynamodb/table';
 import { FakeKms } from '../support/fake-kms';
@@ -217,6 +219,7 @@ process.send({ ready: true });
 `;
 
 let workdir: string;
+let tableName: string;
 let bundle: BuiltBundle;
 let dynamo: EmbeddedDynamo;
 let kms: FakeKms;
@@ -313,8 +316,10 @@ beforeAll(async () => {
     startDynalite({ listen: 'tcp' }),
     serveKms(kms),
   ]);
-  const tableName = `kms-vault-test-${randomUUID().slice(0, 8)}`;
+  tableName = `kms-vault-test-${randomUUID().slice(0, 8)}`;
   await ensureTable(dynamo.client, tableName);
+  // On Lambda the access trail is durable by default, in `<table>-audit`.
+  await ensureAuditTable(dynamo.client, `${tableName}-audit`);
 
   const runner = join(workdir, 'runner.js');
   writeFileSync(runner, RUNNER);
@@ -478,6 +483,31 @@ describe('the built Lambda bundle', () => {
     // Every request so far has its line, and no line names a path.
     expect(emfLines().length).toBe(invocations);
     expect(JSON.stringify(emfLines())).not.toContain(PATH);
+  });
+
+  it("puts each request on the durable trail, with API Gateway's request id", async () => {
+    const event = restEvent({
+      method: 'GET',
+      path: `/v1/secrets/${PATH}`,
+      caller: TRADING_ENGINE_SESSION,
+      headers: { 'x-vault-purpose': 'order 1842' },
+    });
+    expect((await invoke(event)).statusCode).toBe(200);
+    const records = [];
+    for (let shard = 0; shard < PATH_SHARDS; shard++) {
+      const out = await dynamo.client.send(
+        new QueryCommand({
+          TableName: `${tableName}-audit`,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: `${PATH}#${shard}` } },
+        }),
+      );
+      records.push(...(out.Items ?? []));
+    }
+    const mine = records.filter((item) => item.gid?.S === event.requestContext.requestId);
+    expect(mine.map((item) => [item.who?.S, item.act?.S, item.pur?.S, item.res?.S])).toEqual([
+      [TRADING_ENGINE, 'read', 'order 1842', 'ok'],
+    ]);
   });
 
   it('serves HTTP API (v2) events', async () => {

@@ -28,6 +28,7 @@ const SCENARIOS: Record<string, (t: Api) => Promise<request.Response>> = {
   putSecret: (t) => t.as().put(`/v1/secrets/${PATH}`, { value: { apiKey: 'a', secretKey: 'b' }, labels: { x: 'y' } }),
   getSecret: (t) => t.as().get(`/v1/secrets/${PATH}`),
   describeSecret: (t) => t.as().get(`/v1/metadata/${PATH}`),
+  accessHistory: (t) => t.as().get(`/v1/audit/${PATH}?limit=5`),
   listSecrets: (t) => t.as().get('/v1/metadata?prefix=openapi/&limit=1'),
   rewrapSecret: (t) => t.as().post(`/v1/rewrap/${PATH}`, {}),
   deleteSecret: (t) => t.as().delete(`/v1/secrets/${PATH}`),
@@ -79,6 +80,7 @@ describe('the route table describes what the routes answer', () => {
 
   it('each route answers a declared status with a body its schema accepts', async () => {
     const t = await testApp({
+      trail: {},
       metricsText: () => '# no counts\n',
       exchanges: {
         checker: agreeableExchange,

@@ -1,10 +1,15 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import request from 'supertest';
 import type { Authenticator } from '../../src/adapters/auth/authenticator';
+import { ensureAuditTable } from '../../src/adapters/dynamodb/audit-table';
 import { DynamoDbSecretStore } from '../../src/adapters/dynamodb/dynamodb-secret-store';
+import { DynamoDbTrailStore } from '../../src/adapters/dynamodb/dynamodb-trail-store';
 import { type AppOptions, createApp } from '../../src/adapters/http/app';
+import { LocalMacProvider } from '../../src/adapters/local-keys/local-mac-provider';
 import { logAuditSink } from '../../src/adapters/log/audit-log-sink';
 import { assembleVault } from '../../src/composition/assemble';
+import { AccessChain, type AccessChainSettings } from '../../src/core/access-chain';
 import type { DataKeyCacheSettings } from '../../src/core/data-key-cache';
 import { AuthenticationError } from '../../src/core/errors';
 import type { ExchangeKeyDeps } from '../../src/core/exchange-key-intake';
@@ -35,6 +40,8 @@ export interface TestAppOptions {
   rotationDays?: number;
   keyCache?: Partial<DataKeyCacheSettings>;
   dynamoClient?: DynamoDBClient;
+  /** Use this secrets table instead of a fresh one (a second vault process over the same store). */
+  tableName?: string;
   clock?: FakeClock;
   /** Identity source; default the test header. */
   authenticate?: Authenticator;
@@ -42,17 +49,40 @@ export interface TestAppOptions {
   exchanges?: ExchangeKeyDeps;
   observe?: AppOptions['observe'];
   metricsText?: AppOptions['metricsText'];
+  /** The durable access trail (VAULT_AUDIT=durable) in a fresh table of the shared dynalite. */
+  trail?: Partial<AccessChainSettings> & {
+    /** The trail's own client (a mock to inject faults); default the shared one. */
+    client?: DynamoDBClient;
+    /** Share another app's trail table (a second vault process over the same store). */
+    tableName?: string;
+    macs?: LocalMacProvider;
+  };
 }
+
+/** One MAC key for every test vault: two "processes" of one deployment share it. */
+export const TEST_MACS = new LocalMacProvider(randomBytes(32));
 
 export async function testApp(options: TestAppOptions = {}) {
   const shared = await dynamo();
-  const tableName = await freshTable(shared.client);
+  const tableName = options.tableName ?? (await freshTable(shared.client));
   const client = options.dynamoClient ?? shared.client;
   const store = new DynamoDbSecretStore({ client, tableName });
   const keys = options.keys ?? new CountingKeyProvider();
   const logger = new MemoryLogger();
   const clock = options.clock ?? new FakeClock(new Date());
   const policy = options.policy ?? adminPolicy(ADMIN);
+  let chain: AccessChain | undefined;
+  let auditTableName: string | undefined;
+  if (options.trail) {
+    auditTableName = options.trail.tableName ?? `a-${randomUUID()}`;
+    await ensureAuditTable(shared.client, auditTableName);
+    const trailStore = new DynamoDbTrailStore(options.trail.client ?? shared.client, auditTableName);
+    chain = new AccessChain(trailStore, options.trail.macs ?? TEST_MACS, clock, {
+      retentionDays: options.trail.retentionDays ?? 400,
+      checkpointRecords: options.trail.checkpointRecords ?? 1000,
+      checkpointSeconds: options.trail.checkpointSeconds ?? 3600,
+    });
+  }
   const { vault, keys: cached } = assembleVault(
     {
       vault: {
@@ -69,6 +99,7 @@ export async function testApp(options: TestAppOptions = {}) {
       store,
       policy,
       audit: logAuditSink(logger),
+      ...(chain && { trail: chain }),
       clock,
       ...(options.exchanges && { exchanges: options.exchanges }),
     },
@@ -94,7 +125,8 @@ export async function testApp(options: TestAppOptions = {}) {
         .set('x-test-principal', principal)
         .set('content-type', 'application/json')
         .send(JSON.stringify(body)),
-    get: (path: string) => request(app).get(path).set('x-test-principal', principal),
+    get: (path: string, headers: Record<string, string> = {}) =>
+      request(app).get(path).set('x-test-principal', principal).set(headers),
     delete: (path: string) => request(app).delete(path).set('x-test-principal', principal),
   });
   /** Every attribute of every item, raw: what a stolen table would hold. */
@@ -102,7 +134,40 @@ export async function testApp(options: TestAppOptions = {}) {
     const out = await shared.client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
     return out.Items ?? [];
   };
-  return { app, vault, store, keys, cachedKeys: cached, logger, clock, tableName, client: shared.client, as, scan };
+  /** Every item of the trail's table, raw. */
+  const scanAudit = async () => {
+    if (!auditTableName) throw new Error('this test app has no durable trail');
+    const items: Array<Record<string, AttributeValue>> = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await shared.client.send(
+        new ScanCommand({
+          TableName: auditTableName,
+          ConsistentRead: true,
+          ...(start && { ExclusiveStartKey: start }),
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  };
+  return {
+    app,
+    vault,
+    store,
+    keys,
+    cachedKeys: cached,
+    logger,
+    clock,
+    tableName,
+    client: shared.client,
+    as,
+    scan,
+    chain,
+    auditTableName,
+    scanAudit,
+  };
 }
 
 /** All bytes stored in an item, for searching a raw table for plaintext. */

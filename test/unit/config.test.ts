@@ -130,4 +130,43 @@ describe('settings added by the hardening', () => {
     expect(loadConfig({ ...AWS, ...POLICY })).toMatchObject({ macKeyId: 'alias/vault-mac' });
     expect(() => loadConfig({ VAULT_KMS_MAC_KEY_ID: 'alias/x' })).toThrow(/VAULT_KMS_MAC_KEY_ID is for AWS mode/);
   });
+
+  it('the access trail is durable in AWS mode and on Lambda, stdout-only in embedded mode, in <table>-audit', () => {
+    expect(loadConfig({}).audit).toEqual({
+      mode: 'log',
+      tableName: 'kms-vault-audit',
+      retentionDays: 400,
+      checkpointRecords: 1000,
+      checkpointSeconds: 60,
+    });
+    expect(loadConfig({ VAULT_AUDIT: 'durable' }).audit.mode).toBe('durable');
+    expect(loadConfig({ ...AWS, ...POLICY }).audit).toMatchObject({
+      mode: 'durable',
+      tableName: `${AWS.VAULT_TABLE_NAME}-audit`,
+    });
+    expect(loadConfig({ ...AWS, ...POLICY, AWS_LAMBDA_FUNCTION_NAME: 'f' }).audit.mode).toBe('durable');
+    expect(loadConfig({ ...AWS, ...POLICY, VAULT_AUDIT: 'log' }).audit.mode).toBe('log');
+    expect(
+      loadConfig({ ...AWS, ...POLICY, VAULT_AUDIT_TABLE_NAME: 'trail', VAULT_AUDIT_RETENTION_DAYS: '30' }).audit,
+    ).toMatchObject({ tableName: 'trail', retentionDays: 30 });
+  });
+
+  it.each([
+    [{ VAULT_AUDIT: 'off' }, /VAULT_AUDIT/],
+    [{ VAULT_AUDIT_RETENTION_DAYS: '0' }, /VAULT_AUDIT_RETENTION_DAYS/],
+    [{ VAULT_AUDIT_CHECKPOINT_RECORDS: '0' }, /VAULT_AUDIT_CHECKPOINT_RECORDS/],
+    [{ VAULT_AUDIT_CHECKPOINT_SECONDS: '3601' }, /VAULT_AUDIT_CHECKPOINT_SECONDS/],
+    [{ VAULT_AUDIT_TABLE_NAME: 'kms-vault' }, /a table of its own/],
+    [
+      {
+        VAULT_TABLE_NAME: 't'.repeat(255),
+        VAULT_KMS_KEY_ID: 'k',
+        VAULT_KMS_MAC_KEY_ID: 'm',
+        VAULT_POLICY: '{"rules":[]}',
+      },
+      /too long: set VAULT_AUDIT_TABLE_NAME/,
+    ],
+  ])('refuses the trail setting %j', (env, message) => {
+    expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(message);
+  });
 });

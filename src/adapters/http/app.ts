@@ -7,6 +7,7 @@ import type { Authenticator } from '../auth/authenticator';
 import type { Logger } from '../log/logger';
 import { parseJsonBody } from './body';
 import { readRawBody, refuseUnreadableBodies } from './body-limits';
+import { callerContext } from './caller-context';
 import { errorMiddleware, RouteNotFoundError, UnsupportedMediaTypeError } from './errors';
 import './request-state';
 import { openApiDocument } from './openapi';
@@ -94,7 +95,12 @@ export function createApp(options: AppOptions): express.Express {
       .then(() => authenticate({ method: req.method, url: req.originalUrl, headers: req.headers, body }))
       .then((stated) => {
         // The one place a principal enters: sessions become their role, the root is refused.
-        res.locals.caller = { principal: normalisePrincipal(stated), requestId: res.locals.requestId };
+        res.locals.caller = {
+          principal: normalisePrincipal(stated),
+          requestId: res.locals.requestId,
+          // The stated purpose, and on Lambda API Gateway's request id, for the access trail.
+          ...callerContext(req.headers, options.requestIdOf?.(req)),
+        };
         if (req.method === 'PUT' || req.method === 'POST') {
           if (!req.is('application/json')) throw new UnsupportedMediaTypeError();
           res.locals.body = body.length === 0 ? {} : parseJsonBody(body);

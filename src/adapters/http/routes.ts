@@ -7,7 +7,9 @@ import { callerOf } from './request-state';
 import { defineRoute, pathPrefix, type RouteDeps, type RouteSpec } from './route-spec';
 import * as schemas from './schemas';
 import {
+  descriptionViewSchema,
   healthSchema,
+  historyViewSchema,
   listViewSchema,
   metadataViewSchema,
   mutationViewSchema,
@@ -15,7 +17,16 @@ import {
   rewrapViewSchema,
   secretViewSchema,
 } from './view-schemas';
-import { type ListView, metadataView, mutationView, recheckView, rewrapView, secretView } from './views';
+import {
+  descriptionView,
+  historyView,
+  type ListView,
+  metadataView,
+  mutationView,
+  recheckView,
+  rewrapView,
+  secretView,
+} from './views';
 
 const DEFAULT_LIST_LIMIT = 50;
 
@@ -130,11 +141,12 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Metadata and versions, never a value',
     action: 'describe',
     query: schemas.emptyQuery,
-    responses: { 200: { description: 'the metadata', schema: metadataViewSchema } },
+    description: 'A caller who may also audit the secret gets a summary of recent reads (access).',
+    responses: { 200: { description: 'the metadata', schema: descriptionViewSchema } },
     errors: [404],
     handle: async ({ caller, path }, { vault }) => ({
       status: 200,
-      json: metadataView(await vault.describe(caller, path)),
+      json: descriptionView(await vault.describe(caller, path)),
     }),
   }),
   defineRoute({
@@ -211,6 +223,29 @@ export const ROUTES: readonly RouteSpec[] = [
     handle: async ({ caller, path }, { vault }) => ({
       status: 200,
       json: recheckView(await vault.recheck(caller, path)),
+    }),
+  }),
+  defineRoute({
+    operationId: 'accessHistory',
+    method: 'get',
+    template: '/v1/audit/{path}',
+    summary: "The secret's access trail, newest first",
+    description:
+      'Who did what to the secret, when and why (X-Vault-Purpose), from the durable access trail; never a value. Needs the audit action, not read.',
+    action: 'audit',
+    query: schemas.historyQuery,
+    responses: { 200: { description: 'a page of records', schema: historyViewSchema } },
+    errors: [404],
+    handle: async ({ caller, path, query }, { vault }) => ({
+      status: 200,
+      json: historyView(
+        await vault.history(caller, path, {
+          since: query.since,
+          until: query.until,
+          limit: query.limit ?? DEFAULT_LIST_LIMIT,
+          cursor: query.cursor,
+        }),
+      ),
     }),
   }),
   defineRoute({

@@ -122,6 +122,22 @@ export const casQuery = z.strictObject({
   cas: casText.describe('the version the caller expects to be current').optional(),
 });
 
+/** An instant with its offset (`2026-01-01T00:00:00Z`), turned into the trail's own form (UTC, milliseconds). */
+const instant = z.iso.datetime({ offset: true }).transform((text) => new Date(text).toISOString());
+
+export const historyQuery = z.strictObject({
+  since: instant.describe('only records at or after this instant (ISO 8601 with offset)').optional(),
+  until: instant.describe('only records before this instant (ISO 8601 with offset)').optional(),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'must be a whole number from 1 to 100')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(100))
+    .describe('records per page, 1..100 (default 50)')
+    .optional(),
+  cursor: z.string().max(4096).describe('the cursor of the previous page, unchanged').optional(),
+});
+
 export const emptyQuery = z.strictObject({});
 
 export const emptyBody = named('EmptyRequest', 'an empty JSON object', z.strictObject({}));

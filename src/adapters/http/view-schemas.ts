@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import { EXCHANGES } from '../../core/exchange-keys';
 import { labels, named, secretValue } from './schemas';
-import type { ListView, MetadataView, MutationView, RecheckView, RewrapView, SecretView } from './views';
+import type {
+  DescriptionView,
+  HistoryView,
+  ListView,
+  MetadataView,
+  MutationView,
+  RecheckView,
+  RewrapView,
+  SecretView,
+} from './views';
 
 /**
  * The responses as zod schemas, for the OpenAPI document. The TypeScript views (views.ts) stay
@@ -114,6 +123,67 @@ export const recheckViewSchema = named(
   ),
 );
 
+export const accessSummarySchema = named(
+  'AccessSummary',
+  "recent reads, from the secret's access trail",
+  z.strictObject({
+    lastReadAt: timestamp.describe('the latest successful read among the records examined').optional(),
+    lastReadBy: z.string().optional(),
+    readsLast24h: z.number().int().min(0).describe('successful reads in the 24 hours before the describe'),
+    readsLast24hCapped: z.boolean().describe('true when the count reached the bound: at least this many'),
+  }),
+);
+
+export const descriptionViewSchema = named(
+  'Description',
+  "a secret's metadata; with access, recent reads (for a caller who may also audit)",
+  z.intersection(metadataViewSchema, z.object({ access: accessSummarySchema.optional() })),
+);
+
+export const exchangeCheckNoteSchema = named(
+  'ExchangeCheckNote',
+  'what an exchange check said, as the trail records it: flags only',
+  z.strictObject({
+    exchange: z.string(),
+    checked: z.boolean().describe('false when the key was stored unchecked'),
+    canTrade: permissionFlag.optional(),
+    canTradeDerivatives: permissionFlag.optional(),
+    canWithdraw: permissionFlag.optional(),
+    canTransfer: permissionFlag.optional(),
+    ipRestricted: permissionFlag.optional(),
+    flagged: z.array(z.string()),
+  }),
+);
+
+export const accessRecordSchema = named(
+  'AccessRecord',
+  'one request on the secret, as its access trail recorded it; never a value, key, label value or signature',
+  z.strictObject({
+    time: timestamp,
+    principal: z.string(),
+    action: z.string(),
+    versions: z.array(version),
+    decision: z.enum(['allow', 'deny']),
+    reason: z.string(),
+    result: z.string().describe('ok, or the error code the request ended with'),
+    requestId: z.string(),
+    gatewayRequestId: z.string().optional(),
+    purpose: z.string().describe('as stated in X-Vault-Purpose').optional(),
+    exchangeCheck: exchangeCheckNoteSchema.optional(),
+    chain: z.string().describe("the writing process's chain (audit verify)"),
+    seq: z.number().int().min(0),
+  }),
+);
+
+export const historyViewSchema = named(
+  'AccessHistory',
+  'a page of access records, newest first; only a missing cursor means the end',
+  z.strictObject({
+    items: z.array(accessRecordSchema),
+    cursor: z.string().describe('pass back as ?cursor= for the next page').optional(),
+  }),
+);
+
 export const healthSchema = named('Health', 'liveness', z.strictObject({ status: z.literal('ok') }));
 
 /** The error codes each status can carry (errors.ts maps errors to statuses in one place). */
@@ -192,3 +262,5 @@ agree<Describes<typeof secretViewSchema, Omit<SecretView, 'value'> & { value: z.
 agree<Describes<typeof listViewSchema, ListView>>();
 agree<Describes<typeof rewrapViewSchema, RewrapView>>();
 agree<Describes<typeof recheckViewSchema, RecheckView>>();
+agree<Describes<typeof descriptionViewSchema, DescriptionView>>();
+agree<Describes<typeof historyViewSchema, HistoryView>>();

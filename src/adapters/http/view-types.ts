@@ -60,6 +60,60 @@ export interface PermissionCheckView {
   warnings: string[];
 }
 
+/** Recent reads of a secret, from its access trail (describe, for a caller who may also audit). */
+export interface AccessSummaryView {
+  /** Time and principal of the latest successful read among the records examined; absent if none. */
+  lastReadAt?: string;
+  lastReadBy?: string;
+  /** Successful reads in the 24 hours before the describe. */
+  readsLast24h: number;
+  /** True when the count reached the bound: at least this many. */
+  readsLast24hCapped: boolean;
+}
+
+/** `GET /v1/metadata/{path}`: the metadata, and for a caller who may also audit, recent reads. */
+export type DescriptionView = MetadataView & { access?: AccessSummaryView };
+
+/** What an exchange check said, as the access trail records it: flags only, never an answer. */
+export interface ExchangeCheckNoteView {
+  exchange: string;
+  /** False when the key was stored unchecked (exchange checks off). */
+  checked: boolean;
+  canTrade?: boolean | null;
+  canTradeDerivatives?: boolean | null;
+  canWithdraw?: boolean | null;
+  canTransfer?: boolean | null;
+  ipRestricted?: boolean | null;
+  /** Why the key was refused or flagged; empty when it passed. */
+  flagged: string[];
+}
+
+/** One access record as its owner sees it: no hash links, no expiry (those are for `audit verify`). */
+export interface AccessRecordView {
+  time: string;
+  principal: string;
+  action: string;
+  versions: number[];
+  decision: 'allow' | 'deny';
+  reason: string;
+  /** `ok`, or the error code the request ended with. */
+  result: string;
+  requestId: string;
+  gatewayRequestId?: string;
+  purpose?: string;
+  exchangeCheck?: ExchangeCheckNoteView;
+  /** Where `audit verify` finds it: the writing process's chain, and its place there. */
+  chain: string;
+  seq: number;
+}
+
+/** `GET /v1/audit/{path}`: newest first. */
+export interface HistoryView {
+  items: AccessRecordView[];
+  /** Absent on the last page. */
+  cursor?: string;
+}
+
 /** `POST /v1/exchange-check/{path}`: the check and why it is flagged (empty: it passed). */
 export type RecheckView = MutationView & { check: PermissionCheckView | null; flagged: string[] };
 

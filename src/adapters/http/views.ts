@@ -1,8 +1,34 @@
-import type { SecretMetadata } from '../../core/ports';
-import type { MutationResult, ReadResult, RecheckResult, RewrapResult } from '../../core/vault';
-import type { MetadataView, MutationView, RecheckView, RewrapView, SecretView } from './view-types';
+import type { SecretMetadata, TrailRecord } from '../../core/ports';
+import type {
+  HistoryResult,
+  MutationResult,
+  ReadResult,
+  RecheckResult,
+  RewrapResult,
+  SecretDescription,
+} from '../../core/vault';
+import type {
+  AccessRecordView,
+  DescriptionView,
+  HistoryView,
+  MetadataView,
+  MutationView,
+  RecheckView,
+  RewrapView,
+  SecretView,
+} from './view-types';
 
-export type { ListView, MetadataView, MutationView, RecheckView, RewrapView, SecretView } from './view-types';
+export type {
+  AccessRecordView,
+  DescriptionView,
+  HistoryView,
+  ListView,
+  MetadataView,
+  MutationView,
+  RecheckView,
+  RewrapView,
+  SecretView,
+} from './view-types';
 
 export function mutationView(result: MutationResult): MutationView {
   return result.metadata ? metadataView(result.metadata) : { path: result.path, version: result.version };
@@ -29,6 +55,31 @@ export function metadataView(meta: SecretMetadata): MetadataView {
       ...(meta.exchangeKey.flagged && { flagged: meta.exchangeKey.flagged }),
     }),
   };
+}
+
+export function descriptionView(description: SecretDescription): DescriptionView {
+  const view: DescriptionView = metadataView(description);
+  if (description.access) view.access = description.access;
+  return view;
+}
+
+export function historyView(result: HistoryResult): HistoryView {
+  const item = (r: TrailRecord): AccessRecordView => ({
+    time: r.time,
+    principal: r.principal,
+    action: r.action,
+    versions: r.versions,
+    decision: r.decision,
+    reason: r.reason,
+    result: r.result,
+    requestId: r.requestId,
+    ...(r.gatewayRequestId !== undefined && { gatewayRequestId: r.gatewayRequestId }),
+    ...(r.purpose !== undefined && { purpose: r.purpose }),
+    ...(r.exchangeCheck && { exchangeCheck: r.exchangeCheck }),
+    chain: r.chain,
+    seq: r.seq,
+  });
+  return { items: result.items.map(item), ...(result.cursor !== undefined && { cursor: result.cursor }) };
 }
 
 export function recheckView(result: RecheckResult): RecheckView {
