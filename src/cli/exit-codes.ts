@@ -18,14 +18,17 @@ export const EXIT = {
 /** For --help and the README: the status, and what it means. */
 export const EXIT_MEANINGS: ReadonlyArray<[number, string]> = [
   [EXIT.ok, 'done (policy check: allowed)'],
-  [EXIT.other, 'anything else (an integrity error, a rewrap with failures)'],
+  [
+    EXIT.other,
+    'anything else (an integrity error; a rewrap with failures; exchange-check found flagged keys; audit verify found findings)',
+  ],
   [EXIT.usage, 'bad arguments or settings, or the vault refused the input (400, 413, 415)'],
   [EXIT.notFound, 'no such secret, version, field or credential (404)'],
   [EXIT.denied, 'not authenticated or not allowed (401, 403; policy check: denied)'],
   [EXIT.conflict, 'cas mismatch or a concurrent change (409)'],
   [EXIT.gone, 'the version is deleted or destroyed (410)'],
   [EXIT.unavailable, 'the vault or a dependency is unreachable or busy (503, 429, connection refused)'],
-  [130, 'interrupted (rewrap)'],
+  [130, 'interrupted (rewrap, exchange-check, audit verify)'],
 ];
 
 /** Bad arguments: the message says what to do instead. */

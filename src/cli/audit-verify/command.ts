@@ -12,7 +12,7 @@ import { formatVerifyReport } from './report';
 
 type Out = NodeJS.WritableStream & { isTTY?: boolean };
 
-export const USAGE = `usage: npm run audit-verify -- [--path P] [--since T] [--json]
+export const USAGE = `usage: kms-vault audit verify [--path P] [--since T] [--json]
 
 Walks the access trail's hash chains and reports records altered, records removed from the
 middle of a chain, forged or removed checkpoints, chains cut back or removed whole (as other

@@ -1,4 +1,5 @@
 import type { Command } from '../command';
+import { auditCommands } from './audit';
 import { credentialsCommands } from './credentials';
 import { exchangeCheckCommands } from './exchange-check';
 import { policyCommands } from './policy';
@@ -13,6 +14,7 @@ export const COMMANDS: readonly Command[] = [
   ...secretCommands,
   ...rewrapCommands,
   ...exchangeCheckCommands,
+  ...auditCommands,
   ...credentialsCommands,
   ...policyCommands,
 ];
