@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDynalite } from '../src/adapters/dynamodb/embedded-dynalite';
+import { defaultAuditTableName, ensureAuditTable } from '../src/adapters/dynamodb/audit-table';
 import { ensureTable } from '../src/adapters/dynamodb/table';
 import { FakeKms } from '../test/support/fake-kms';
 import { serveKms } from '../test/support/fake-kms-server';
@@ -98,6 +99,8 @@ export async function measureLambdaBundle(log: (line: string) => void = () => {}
     closers.push(slowKms.close);
     const tableName = 'kms-vault-bench-lambda';
     await ensureTable(dynamo.client, tableName);
+    // Lambda's default trail is durable: every read writes its access record before answering.
+    await ensureAuditTable(dynamo.client, defaultAuditTableName(tableName));
 
     // What Lambda would set, plus the endpoints of the local stand-ins; default cache settings.
     const env: NodeJS.ProcessEnv = {

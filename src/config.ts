@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { defaultAuditTableName } from './adapters/dynamodb/audit-table';
 import { parseExchangeBaseUrl } from './adapters/exchanges/base-url';
 import type { DataKeyCacheSettings } from './core/data-key-cache';
@@ -12,7 +12,10 @@ import type { VaultSettings } from './core/vault';
 /** The principal of the credential `npm start` generates on first run, and the CLI's default operator. */
 export const LOCAL_ADMIN = 'arn:aws:iam::000000000000:user/vault-admin';
 
-const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const int = (min: number, max: number, fallback: number) =>
+  z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(min), z.maximum(max))), fallback);
+/** A non-empty string. */
+const text = () => z.string().check(z.minLength(1));
 
 /**
  * Every setting the vault reads, from the environment only. Unknown VAULT_* variables are an
@@ -29,57 +32,59 @@ const schema = z.object({
   /** Port for `npm start`. */
   PORT: int(0, 65535, 8080),
   /** Interface for `npm start`; loopback unless VAULT_ALLOW_REMOTE is true. */
-  VAULT_HOST: z.string().default('127.0.0.1'),
+  VAULT_HOST: z._default(z.string(), '127.0.0.1'),
   /** Embedded mode serves plain HTTP: binding beyond loopback must be asked for explicitly. */
-  VAULT_ALLOW_REMOTE: z.stringbool().default(false),
+  VAULT_ALLOW_REMOTE: z._default(z.stringbool(), false),
   /** Embedded mode's data: dynalite files, master key, credentials. */
-  VAULT_DATA_DIR: z.string().min(1).default('.vault'),
+  VAULT_DATA_DIR: z._default(text(), '.vault'),
   /** KMS key id, ARN or alias for new data keys. With VAULT_TABLE_NAME, selects AWS mode. */
-  VAULT_KMS_KEY_ID: z.string().min(1).optional(),
+  VAULT_KMS_KEY_ID: z.optional(text()),
   /**
    * KMS HMAC key (HMAC_256) for keyed MACs: the exchange-key duplicate index and audit
    * checkpoints. Required in AWS mode and on Lambda; embedded mode keeps mac.key in the data dir.
    */
-  VAULT_KMS_MAC_KEY_ID: z.string().min(1).optional(),
+  VAULT_KMS_MAC_KEY_ID: z.optional(text()),
   /**
    * ARNs of keys that wrapped data keys before the current one (after moving the alias to a new
    * key): the vault decrypts and rewraps only under these and the current key. Comma-separated.
    */
-  VAULT_KMS_PREVIOUS_KEY_IDS: z
-    .string()
-    .default('')
-    .transform((text) =>
-      text
-        .split(',')
-        .map((part) => part.trim())
-        .filter(Boolean),
-    )
-    .pipe(
-      z.array(
-        z.string().regex(KMS_KEY_ARN, 'each previous key must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)'),
+  VAULT_KMS_PREVIOUS_KEY_IDS: z.pipe(
+    z.pipe(
+      z._default(z.string(), ''),
+      z.transform((list: string) =>
+        list
+          .split(',')
+          .map((part) => part.trim())
+          .filter(Boolean),
       ),
     ),
+    z.array(
+      z
+        .string()
+        .check(z.regex(KMS_KEY_ARN, 'each previous key must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)')),
+    ),
+  ),
   /** DynamoDB table. With VAULT_KMS_KEY_ID, selects AWS mode. */
-  VAULT_TABLE_NAME: z.string().regex(TABLE_NAME, 'must be a valid DynamoDB table name').optional(),
+  VAULT_TABLE_NAME: z.optional(z.string().check(z.regex(TABLE_NAME, 'must be a valid DynamoDB table name'))),
   /**
    * `durable`: every request on a secret is recorded in the access trail's table before it is
    * answered (no record, no plaintext). `log`: the stdout audit lines only. Default: durable in
    * AWS mode and on Lambda, log in embedded mode. The stdout lines are written in both.
    */
-  VAULT_AUDIT: z.enum(['durable', 'log']).optional(),
+  VAULT_AUDIT: z.optional(z.enum(['durable', 'log'])),
   /** The access trail's table (default `<VAULT_TABLE_NAME>-audit`). */
-  VAULT_AUDIT_TABLE_NAME: z.string().regex(TABLE_NAME, 'must be a valid DynamoDB table name').optional(),
+  VAULT_AUDIT_TABLE_NAME: z.optional(z.string().check(z.regex(TABLE_NAME, 'must be a valid DynamoDB table name'))),
   /** Days before DynamoDB's TTL removes an access record or checkpoint. */
   VAULT_AUDIT_RETENTION_DAYS: int(1, 3650, 400),
   /** A checkpoint (a MAC of the chain head) after this many records... */
   VAULT_AUDIT_CHECKPOINT_RECORDS: int(1, 100_000, 1000),
   /** ...or this many seconds, whichever comes first. */
   VAULT_AUDIT_CHECKPOINT_SECONDS: int(1, 3600, 60),
-  AWS_REGION: z.string().min(1).optional(),
+  AWS_REGION: z.optional(text()),
   /** Policy as inline JSON. */
-  VAULT_POLICY: z.string().min(1).optional(),
+  VAULT_POLICY: z.optional(text()),
   /** Policy as a JSON file. */
-  VAULT_POLICY_FILE: z.string().min(1).optional(),
+  VAULT_POLICY_FILE: z.optional(text()),
   /** Versions kept per secret (older ones are destroyed once old enough). */
   VAULT_MAX_VERSIONS: int(1, 100, 10),
   /** Retention never destroys a version younger than this many hours (0 = any age). */
@@ -97,44 +102,50 @@ const schema = z.object({
   /** Data-key cache: reads one entry may serve. */
   VAULT_KEY_CACHE_MAX_USES: int(1, 1_000_000_000, 10_000),
   /** SigV4 credential scope that callers sign for. */
-  VAULT_SIGV4_REGION: z.string().min(1).optional(),
-  VAULT_SIGV4_SERVICE: z.string().min(1).default('execute-api'),
+  VAULT_SIGV4_REGION: z.optional(text()),
+  VAULT_SIGV4_SERVICE: z._default(text(), 'execute-api'),
   /**
    * The vault's name as callers send it in Host (`vault.example.com`, `127.0.0.1:8080`). When
    * set, a request signed for another host is refused; unset, any signed host is accepted.
    */
-  VAULT_SIGV4_HOST: z
-    .string()
-    .regex(/^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/, 'must be a host name or address, with an optional :port')
-    .optional(),
+  VAULT_SIGV4_HOST: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/,
+          'must be a host name or address, with an optional :port',
+        ),
+      ),
+  ),
   /** SigV4 credentials file (embedded mode and non-Lambda deployments). */
-  VAULT_CREDENTIALS_FILE: z.string().min(1).optional(),
+  VAULT_CREDENTIALS_FILE: z.optional(text()),
   /** The principal `npm run rewrap` acts as (its policy needs admin on the paths it walks). */
-  VAULT_OPERATOR_PRINCIPAL: z.string().min(1).default(LOCAL_ADMIN),
+  VAULT_OPERATOR_PRINCIPAL: z._default(text(), LOCAL_ADMIN),
   /**
    * `required`: every exchange key is checked live with its exchange at ingest, and refused when
    * it can withdraw (or fails the rules below). `off`: stored unchecked (check: null).
    * Default: required in AWS mode and on Lambda, off in embedded mode.
    */
-  VAULT_EXCHANGE_CHECK: z.enum(['required', 'off']).optional(),
+  VAULT_EXCHANGE_CHECK: z.optional(z.enum(['required', 'off'])),
   /** Capabilities a key must have: comma list of trade, derivatives, ip; or none (default derivatives). */
-  VAULT_EXCHANGE_REQUIRE: z.string().optional(),
+  VAULT_EXCHANGE_REQUIRE: z.optional(z.string()),
   /** Capabilities refused besides withdraw (always refused): transfer (default none). */
-  VAULT_EXCHANGE_REFUSE: z.string().optional(),
+  VAULT_EXCHANGE_REFUSE: z.optional(z.string()),
   /** Flags whose unknown answer is tolerated, everywhere (withdraw) or per exchange (gate:withdraw). */
-  VAULT_EXCHANGE_ALLOW_UNKNOWN: z.string().optional(),
+  VAULT_EXCHANGE_ALLOW_UNKNOWN: z.optional(z.string()),
   /** Budget for one exchange call, connect to last byte (ms). */
   VAULT_EXCHANGE_TIMEOUT_MS: int(500, 20_000, 5000),
-  ...Object.fromEntries(EXCHANGES.map((exchange) => [exchangeUrlSetting(exchange), z.string().min(1).optional()])),
+  ...Object.fromEntries(EXCHANGES.map((exchange) => [exchangeUrlSetting(exchange), z.optional(text())])),
   /** How often the server looks for a changed credentials or policy file, in milliseconds. */
   VAULT_RELOAD_INTERVAL_MS: int(10, 60_000, 500),
   /**
    * The vault the `kms-vault` CLI talks to (default: the embedded vault on this machine). A
    * client setting, known here so that one shell can hold it and still start a server.
    */
-  VAULT_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional(),
+  VAULT_ENDPOINT: z.optional(z.url({ protocol: /^https?$/, error: 'must be an http or https URL' })),
   /** Set by the Lambda runtime. */
-  AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
+  AWS_LAMBDA_FUNCTION_NAME: z.optional(z.string()),
 });
 
 /** Exchange keys: how they are checked and where the vault calls. */

@@ -6,7 +6,7 @@
  * (`exchange-check-policy.ts`, `exchange-key-expiry.ts`) and are re-exported here, so callers
  * import one module.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ValidationError } from './errors';
 
 export const EXCHANGES = ['binance', 'okx', 'bybit', 'bitget', 'gate', 'bingx', 'kucoin'] as const;
@@ -50,12 +50,15 @@ const FORMATS: Partial<Record<Exchange, { apiKey?: [RegExp, string]; passphrase?
  * Every message here is written out by hand and none quotes the input: the input is a secret.
  * (zod's own messages quote neither, but a wrong message here would leak, so none is left to it.)
  */
-function part(name: string, max: number) {
+function part(name: string, max: number, format?: [RegExp, string]) {
   return z
     .string({ error: (issue) => (issue.input === undefined ? `${name}: is required` : `${name}: must be a string`) })
-    .min(1, { error: `${name}: must not be empty` })
-    .max(max, { error: `${name}: must be at most ${max} characters` })
-    .regex(TOKEN, { error: `${name}: must be printable ASCII without spaces` });
+    .check(
+      z.minLength(1, { error: `${name}: must not be empty` }),
+      z.maxLength(max, { error: `${name}: must be at most ${max} characters` }),
+      z.regex(TOKEN, { error: `${name}: must be printable ASCII without spaces` }),
+      ...(format ? [z.regex(format[0], { error: format[1] })] : []),
+    );
 }
 
 /**
@@ -67,10 +70,8 @@ function part(name: string, max: number) {
  */
 export function exchangeCredentialSchema(exchange: Exchange) {
   const format = FORMATS[exchange];
-  let apiKey = part('apiKey', API_KEY_MAX);
-  if (format?.apiKey) apiKey = apiKey.regex(format.apiKey[0], { error: format.apiKey[1] });
-  let passphrase = part('passphrase', PASSPHRASE_MAX);
-  if (format?.passphrase) passphrase = passphrase.regex(format.passphrase[0], { error: format.passphrase[1] });
+  const apiKey = part('apiKey', API_KEY_MAX, format?.apiKey);
+  const passphrase = part('passphrase', PASSPHRASE_MAX, format?.passphrase);
   const shape = { apiKey, secretKey: part('secretKey', SECRET_MAX) };
   const allowed = PASSPHRASE_EXCHANGES.has(exchange) ? 'apiKey, secretKey and passphrase' : 'apiKey and secretKey';
   // The unknown-key message does not name the fields: a field name is input too, and someone

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { pathProblem } from './paths';
 import { normalisePrincipal } from './principal';
 
@@ -32,34 +32,38 @@ export interface Policy {
   rules: PolicyRule[];
 }
 
-const pattern = z.string().superRefine((value, ctx) => {
-  if (value === '*') return;
-  const base = value.endsWith('/*') ? value.slice(0, -2) : value;
-  const problem = pathProblem(base);
-  if (problem)
-    ctx.addIssue({
-      code: 'custom',
-      message: `path pattern '${value}': ${problem} (use an exact path, 'prefix/*' or '*')`,
-    });
-});
+const pattern = z.string().check(
+  z.superRefine((value, ctx) => {
+    if (value === '*') return;
+    const base = value.endsWith('/*') ? value.slice(0, -2) : value;
+    const problem = pathProblem(base);
+    if (problem)
+      ctx.addIssue({
+        code: 'custom',
+        message: `path pattern '${value}': ${problem} (use an exact path, 'prefix/*' or '*')`,
+      });
+  }),
+);
 
-const principal = z.string().superRefine((value, ctx) => {
-  // A wildcard principal would turn deny-by-default into allow-by-default for anyone with IAM access.
-  if (value.includes('*')) {
-    ctx.addIssue({ code: 'custom', message: `principal '${value}': wildcards are not allowed` });
-    return;
-  }
-  try {
-    normalisePrincipal(value);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `principal '${value}' is not an IAM role, user or assumed-role ARN` });
-  }
-});
+const principal = z.string().check(
+  z.superRefine((value, ctx) => {
+    // A wildcard principal would turn deny-by-default into allow-by-default for anyone with IAM access.
+    if (value.includes('*')) {
+      ctx.addIssue({ code: 'custom', message: `principal '${value}': wildcards are not allowed` });
+      return;
+    }
+    try {
+      normalisePrincipal(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `principal '${value}' is not an IAM role, user or assumed-role ARN` });
+    }
+  }),
+);
 
 const ruleSchema = z.strictObject({
-  principals: z.array(principal).min(1),
-  actions: z.array(z.enum(ACTIONS)).min(1),
-  paths: z.array(pattern).min(1),
+  principals: z.array(principal).check(z.minLength(1)),
+  actions: z.array(z.enum(ACTIONS)).check(z.minLength(1)),
+  paths: z.array(pattern).check(z.minLength(1)),
 });
 
 const policySchema = z.strictObject({ rules: z.array(ruleSchema) });

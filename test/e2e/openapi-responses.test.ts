@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { RouteSpec } from '../../src/adapters/http/route-spec';
 import { ROUTES } from '../../src/adapters/http/routes';
 import { type ErrorStatus, errorSchemas } from '../../src/adapters/http/view-schemas';
@@ -67,7 +67,7 @@ function check(route: RouteSpec, res: request.Response): void {
     status: res.status,
     declared: true,
   });
-  const schema: z.ZodType | undefined = declared!.schema;
+  const schema: z.ZodMiniType | undefined = declared!.schema;
   if (schema) expect(schema.safeParse(res.body).error?.issues ?? []).toEqual([]);
   else if (declared!.contentType) expect(res.headers['content-type']).toContain(declared!.contentType);
   else expect(res.text).toBe('');

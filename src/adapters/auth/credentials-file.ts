@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { normalisePrincipal } from '../../core/principal';
 import { readPrivateFile, withFileLock, writePrivateFileAtomically } from '../local-files/private-files';
 
@@ -13,9 +13,9 @@ export interface Credential {
 }
 
 const credentialSchema = z.object({
-  accessKeyId: z.string().regex(/^[A-Za-z0-9]{16,128}$/, 'must be 16-128 letters or digits'),
-  secretAccessKey: z.string().min(16, 'must be at least 16 characters'),
-  principal: z.string().refine(isPrincipalArn, 'must be an IAM role or user ARN'),
+  accessKeyId: z.string().check(z.regex(/^[A-Za-z0-9]{16,128}$/, 'must be 16-128 letters or digits')),
+  secretAccessKey: z.string().check(z.minLength(16, 'must be at least 16 characters')),
+  principal: z.string().check(z.refine(isPrincipalArn, 'must be an IAM role or user ARN')),
 });
 const credentialsFileSchema = z.object({ credentials: z.array(credentialSchema) });
 

@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { EXCHANGES } from '../../core/exchange-keys';
 import type { Envelope, ExchangeKeyFacts, SecretHead, VersionSummary } from '../../core/ports';
 import { LIST_PARTITION } from './table';
@@ -16,22 +16,22 @@ export const versionKey = (version: number) => `V#${String(version).padStart(10,
 
 const summarySchema = z.array(
   z.object({
-    version: z.number().int(),
+    version: z.int(),
     createdAt: z.string(),
     createdBy: z.string(),
     state: z.enum(['active', 'deleted', 'destroyed']),
-    kid: z.string().optional(),
+    kid: z.optional(z.string()),
   }),
 );
 
-const flag = z.boolean().nullable();
+const flag = z.nullable(z.boolean());
 /** What a stored exchange-key HEAD says of itself; checked on the way in like the version summary. */
 const exchangeKeySchema = z.object({
   kind: z.literal('exchange-api-key'),
   exchange: z.enum(EXCHANGES),
   apiKeyHint: z.string(),
-  check: z
-    .object({
+  check: z.nullable(
+    z.object({
       exchange: z.enum(EXCHANGES),
       checkedAt: z.string(),
       canTrade: flag,
@@ -40,14 +40,14 @@ const exchangeKeySchema = z.object({
       canTransfer: flag,
       readOnly: flag,
       ipRestricted: flag,
-      ipWhitelist: z.array(z.string()).optional(),
-      expiresAt: z.string().nullable(),
-      expiryKind: z.enum(['reported', 'no-ip-binding']).optional(),
-      keyCreatedAt: z.string().optional(),
+      ipWhitelist: z.optional(z.array(z.string())),
+      expiresAt: z.nullable(z.string()),
+      expiryKind: z.optional(z.enum(['reported', 'no-ip-binding'])),
+      keyCreatedAt: z.optional(z.string()),
       warnings: z.array(z.string()),
-    })
-    .nullable(),
-  flagged: z.array(z.string()).optional(),
+    }),
+  ),
+  flagged: z.optional(z.array(z.string())),
 });
 
 export function key(path: string, sk: string): Item {

@@ -2,7 +2,7 @@
  * Turning an exchange's refusal into the vault's errors, the same way for every exchange. Each
  * exchange module only says which of its codes means what.
  */
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { DependencyError, ExchangeIpNotWhitelistedError, ExchangeKeyInvalidError } from '../../core/errors';
 import type { Exchange } from '../../core/exchange-keys';
 import type { ExchangeAnswer } from './exchange-api';
@@ -137,7 +137,7 @@ export function unexpected(exchange: Exchange, answer: ExchangeAnswer, code?: st
  * Parses the success body against the documented shape; anything else is `unexpected`. The zod
  * error is not kept as a cause: its issues can quote the body.
  */
-export function shaped<S extends z.ZodType>(exchange: Exchange, schema: S, answer: ExchangeAnswer): z.output<S> {
+export function shaped<S extends z.ZodMiniType>(exchange: Exchange, schema: S, answer: ExchangeAnswer): z.output<S> {
   const result = schema.safeParse(answer.body);
   if (!result.success) throw unexpected(exchange, answer);
   return result.data;

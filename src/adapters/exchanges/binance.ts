@@ -2,7 +2,7 @@
  * Binance: `GET /sapi/v1/account/apiRestrictions`, signed by appending a hex HMAC-SHA256 of the
  * query string (developers.binance.com/docs/wallet/account/api-key-permission).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ExchangeCredential, PermissionFacts } from '../../core/exchange-keys';
 import { anyOf, failure, isoFromMs, noneOf, type Outcome, safeCode, shaped } from './answer';
 import type { ExchangeAnswer, ExchangeApi, SignContext, SignedRequest } from './exchange-api';
@@ -45,10 +45,10 @@ const ERRORS: Record<string, Outcome> = {
   '-1101': 'bad_request',
 };
 
-const flag = z.boolean().optional();
+const flag = z.optional(z.boolean());
 const restrictions = z.object({
   ipRestrict: flag,
-  createTime: z.number().optional(),
+  createTime: z.optional(z.number()),
   enableReading: flag,
   enableWithdrawals: flag,
   enableInternalTransfer: flag,
@@ -58,7 +58,7 @@ const restrictions = z.object({
   enableSpotAndMarginTrading: flag,
   enableVanillaOptions: flag,
   enablePortfolioMarginTrading: flag,
-  tradingAuthorityExpirationTime: z.number().optional(),
+  tradingAuthorityExpirationTime: z.optional(z.number()),
 });
 
 /** The permission answer in one shape; a missing flag is unknown, never assumed false. */

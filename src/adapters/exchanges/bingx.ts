@@ -2,7 +2,7 @@
  * BingX: `GET /openApi/v1/account/apiPermissions`, signed by appending a hex HMAC-SHA256 of the
  * parameter string (bingx-api.github.io/docs/#/en-us/common/authentication).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ExchangeCredential, PermissionFacts } from '../../core/exchange-keys';
 import { addresses, failure, noneOf, type Outcome, safeCode, shaped } from './answer';
 import type { ExchangeAnswer, ExchangeApi, SignContext, SignedRequest } from './exchange-api';
@@ -46,8 +46,8 @@ const ERRORS: Record<string, Outcome> = {
 const permissions = z.object({
   code: z.literal(0),
   data: z.object({
-    permissions: z.array(z.number().int()),
-    ipAddresses: z.array(z.string()).nullish(),
+    permissions: z.array(z.int()),
+    ipAddresses: z.nullish(z.array(z.string())),
   }),
 });
 

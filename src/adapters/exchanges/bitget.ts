@@ -3,7 +3,7 @@
  * HMAC-SHA256 of timestamp, method, path and query in the ACCESS-* headers
  * (www.bitget.com/api-doc/common/signature).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ExchangeCredential, PermissionFacts } from '../../core/exchange-keys';
 import { addresses, failure, type Outcome, safeCode, shaped } from './answer';
 import type { ExchangeAnswer, ExchangeApi, SignContext, SignedRequest } from './exchange-api';
@@ -58,7 +58,7 @@ const KNOWN = new Set([...READ, ...WRITE]);
 const info = z.object({
   code: z.literal('00000'),
   data: z.object({
-    ips: z.string().optional(),
+    ips: z.optional(z.string()),
     authorities: z.array(z.string()),
   }),
 });

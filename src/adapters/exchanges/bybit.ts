@@ -2,7 +2,7 @@
  * Bybit v5: `GET /v5/user/query-api`, signed with a hex HMAC-SHA256 of timestamp, key, receive
  * window and query string in the X-BAPI-* headers (bybit-exchange.github.io/docs/v5/guide).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ExchangeCredential, PermissionFacts } from '../../core/exchange-keys';
 import { addresses, anyOf, failure, isoFromText, type Outcome, safeCode, shaped } from './answer';
 import type { ExchangeAnswer, ExchangeApi, SignContext, SignedRequest } from './exchange-api';
@@ -45,7 +45,7 @@ const ERRORS: Record<string, Outcome> = {
   '10001': 'bad_request',
 };
 
-const list = z.array(z.string()).optional();
+const list = z.optional(z.array(z.string()));
 const queryApi = z.object({
   retCode: z.literal(0),
   result: z.object({
@@ -57,9 +57,9 @@ const queryApi = z.object({
       Options: list,
       Derivatives: list,
     }),
-    ips: z.array(z.string()).optional(),
-    expiredAt: z.string().optional(),
-    createdAt: z.string().optional(),
+    ips: z.optional(z.array(z.string())),
+    expiredAt: z.optional(z.string()),
+    createdAt: z.optional(z.string()),
   }),
 });
 

@@ -3,7 +3,7 @@
  * query, body hash and timestamp in the KEY/Timestamp/SIGN headers
  * (www.gate.com/docs/developers/apiv4/#apiv4-signed-request-requirements).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ExchangeCredential, PermissionFacts } from '../../core/exchange-keys';
 import { addresses, failure, isoFromMs, isoFromText, type Outcome, safeCode, shaped } from './answer';
 import type { ExchangeAnswer, ExchangeApi, SignContext, SignedRequest } from './exchange-api';
@@ -57,10 +57,10 @@ const ERRORS: Record<string, Outcome> = {
 
 const entry = z.object({
   key: z.string(),
-  state: z.number().optional(),
-  ip_whitelist: z.array(z.string()).nullish(),
-  perms: z.array(z.object({ name: z.string(), read_only: z.boolean() })).nullish(),
-  created_at: z.union([z.string(), z.number()]).optional(),
+  state: z.optional(z.number()),
+  ip_whitelist: z.nullish(z.array(z.string())),
+  perms: z.nullish(z.array(z.object({ name: z.string(), read_only: z.boolean() }))),
+  created_at: z.optional(z.union([z.string(), z.number()])),
 });
 const mainKeys = z.array(entry);
 type GateKey = z.output<typeof entry>;

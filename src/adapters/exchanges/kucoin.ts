@@ -2,7 +2,7 @@
  * KuCoin: `GET /api/v1/user/api-key`, signed with a base64 HMAC-SHA256 of timestamp, method and
  * endpoint in the KC-API-* headers, key version 3 (www.kucoin.com/docs-new/authentication).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ExchangeCredential, PermissionFacts } from '../../core/exchange-keys';
 import { addresses, anyOf, failure, isoFromMs, type Outcome, safeCode, shaped } from './answer';
 import type { ExchangeAnswer, ExchangeApi, SignContext, SignedRequest } from './exchange-api';
@@ -56,8 +56,8 @@ const apiKey = z.object({
   code: z.literal('200000'),
   data: z.object({
     permission: z.string(),
-    ipWhitelist: z.string().nullish(),
-    createdAt: z.number().optional(),
+    ipWhitelist: z.nullish(z.string()),
+    createdAt: z.optional(z.number()),
   }),
 });
 

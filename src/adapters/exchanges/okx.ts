@@ -2,7 +2,7 @@
  * OKX: `GET /api/v5/account/config`, signed with a base64 HMAC-SHA256 of timestamp, method and
  * path in the OK-ACCESS-* headers (www.okx.com/docs-v5/en/#overview-rest-authentication).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ExchangeCredential, PermissionFacts } from '../../core/exchange-keys';
 import { addresses, failure, noneOf, type Outcome, safeCode, shaped } from './answer';
 import type { ExchangeAnswer, ExchangeApi, SignContext, SignedRequest } from './exchange-api';
@@ -58,11 +58,11 @@ const config = z.object({
     .array(
       z.object({
         perm: z.string(),
-        ip: z.string().optional(),
-        acctLv: z.string().optional(),
+        ip: z.optional(z.string()),
+        acctLv: z.optional(z.string()),
       }),
     )
-    .length(1),
+    .check(z.length(1)),
 });
 
 /**

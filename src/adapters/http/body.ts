@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { ValidationError } from '../../core/errors';
 
 /** Keys that could reach an object's prototype chain: refused anywhere in a body. */
@@ -57,7 +57,7 @@ export function parseJsonBody(raw: Buffer): unknown {
 }
 
 /** Parses `input` (a body or a query) with `schema`; issues name the field, never its value. */
-export function parse<T extends z.ZodType>(schema: T, input: unknown, where: string): z.output<T> {
+export function parse<T extends z.ZodMiniType>(schema: T, input: unknown, where: string): z.output<T> {
   const result = schema.safeParse(input);
   if (!result.success) {
     const issues = result.error.issues.map((issue) => `${[where, ...issue.path].join('.')}: ${issue.message}`);

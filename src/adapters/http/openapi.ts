@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { MAX_PATH_LENGTH, MAX_SEGMENTS } from '../../core/paths';
 import type { ResponseSpec, RouteSpec } from './route-spec';
 import { ROUTES } from './routes';
@@ -25,13 +25,13 @@ function clean(schema: Json): Json {
 }
 
 /** Bodies are named schemas (schemas.ts `named`), so the document describes each once. */
-function schemaOf(schema: z.ZodType): Json {
+function schemaOf(schema: z.ZodMiniType): Json {
   const id = components.get(schema)?.id;
   if (!id) throw new Error('a request or response body schema must be registered with named() in schemas.ts');
   return { $ref: `${SCHEMA_REF}${id}` };
 }
 
-function queryParameters(query: z.ZodType): Json[] {
+function queryParameters(query: z.ZodMiniType): Json[] {
   const described = z.toJSONSchema(query, JSON_SCHEMA) as { properties?: Record<string, Json>; required?: string[] };
   return Object.entries(described.properties ?? {}).map(([name, property]) => {
     const { description, ...schema } = property;

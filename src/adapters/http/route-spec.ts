@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { Action, Policy } from '../../core/policy';
 import type { Caller, Vault } from '../../core/vault';
 import type { ErrorStatus } from './view-schemas';
@@ -34,7 +34,7 @@ export type Reply =
 export interface ResponseSpec {
   description: string;
   /** The body's schema; absent for an empty body. */
-  schema?: z.ZodType;
+  schema?: z.ZodMiniType;
   /** Default application/json. */
   contentType?: string;
 }
@@ -45,8 +45,8 @@ export interface ResponseSpec {
  */
 export interface RouteSpec<
   A extends RouteAction = RouteAction,
-  Q extends z.ZodType = z.ZodType,
-  B extends z.ZodType | undefined = z.ZodType | undefined,
+  Q extends z.ZodMiniType = z.ZodMiniType,
+  B extends z.ZodMiniType | undefined = z.ZodMiniType | undefined,
 > {
   operationId: string;
   method: 'get' | 'put' | 'post' | 'delete';
@@ -72,15 +72,17 @@ export interface RouteSpec<
   /** Served by the long-running server only: Lambda's API Gateway has no route for it. */
   serverOnly?: true;
   handle(
-    input: RouteInput<A, z.output<Q>, B extends z.ZodType ? z.output<B> : undefined>,
+    input: RouteInput<A, z.output<Q>, B extends z.ZodMiniType ? z.output<B> : undefined>,
     deps: RouteDeps,
   ): Promise<Reply>;
 }
 
 /** Declares a route with its types inferred from its schemas. */
-export function defineRoute<A extends RouteAction, Q extends z.ZodType, B extends z.ZodType | undefined = undefined>(
-  spec: RouteSpec<A, Q, B>,
-): RouteSpec {
+export function defineRoute<
+  A extends RouteAction,
+  Q extends z.ZodMiniType,
+  B extends z.ZodMiniType | undefined = undefined,
+>(spec: RouteSpec<A, Q, B>): RouteSpec {
   return spec as unknown as RouteSpec;
 }
 

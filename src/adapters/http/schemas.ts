@@ -1,6 +1,11 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { EXCHANGES } from '../../core/exchange-keys';
 import { MAX_VERSION } from '../../core/vault';
+
+/**
+ * zod/mini, not zod's classic API: the schemas are the same, and the Lambda bundle is smaller
+ * by about 140 KiB and faster to load (classic's method-chaining classes cannot be tree-shaken).
+ */
 
 /**
  * Schemas the OpenAPI document names in `components.schemas`: a schema registered here is
@@ -8,46 +13,57 @@ import { MAX_VERSION } from '../../core/vault';
  */
 export const components = z.registry<{ id: string; description?: string }>();
 
-export function named<T extends z.ZodType>(id: string, description: string, schema: T): T {
-  const described = schema.describe(description) as T;
-  components.add(described, { id });
-  return described;
+/** A description for the OpenAPI document (no effect on parsing). */
+export function described<T extends z.ZodMiniType>(schema: T, description: string): T {
+  return schema.check(z.describe(description)) as T;
+}
+
+export function named<T extends z.ZodMiniType>(id: string, description: string, schema: T): T {
+  const withDescription = described(schema, description);
+  components.add(withDescription, { id });
+  return withDescription;
+}
+
+/** A whole number in a query string, within bounds. */
+function wholeNumber(pattern: RegExp, message: string) {
+  return z.pipe(z.string().check(z.regex(pattern, message)), z.transform(Number));
 }
 
 /** Versions in query strings: 1 to 10 digits, no sign, no fraction, no leading zero. */
-const versionText = z
-  .string()
-  .regex(/^[1-9]\d{0,9}$/, 'must be a whole number from 1 to 9999999999')
-  .transform(Number);
-const casText = z
-  .string()
-  .regex(/^(0|[1-9]\d{0,9})$/, 'must be a whole number from 0 to 9999999999')
-  .transform(Number);
-const versionNumber = z.number().int().min(1).max(MAX_VERSION);
-const casNumber = z
-  .number()
-  .int()
-  .min(0)
-  .max(MAX_VERSION)
-  .describe('the version the caller expects to be current; 0 means the secret must not exist yet');
+const versionText = wholeNumber(/^[1-9]\d{0,9}$/, 'must be a whole number from 1 to 9999999999');
+const casText = wholeNumber(/^(0|[1-9]\d{0,9})$/, 'must be a whole number from 0 to 9999999999');
+const versionNumber = z.int().check(z.minimum(1), z.maximum(MAX_VERSION));
+const casNumber = described(
+  z.int().check(z.minimum(0), z.maximum(MAX_VERSION)),
+  'the version the caller expects to be current; 0 means the secret must not exist yet',
+);
+const pageLimit = (description: string) =>
+  described(
+    z.pipe(
+      wholeNumber(/^\d{1,3}$/, 'must be a whole number from 1 to 100'),
+      z.int().check(z.minimum(1), z.maximum(100)),
+    ),
+    description,
+  );
+const cursor = described(z.string().check(z.maxLength(4096)), 'the cursor of the previous page, unchanged');
 
 export const MAX_LABELS = 32;
 const labelKey = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'label keys are 1-128 characters of [A-Za-z0-9._:/-]');
-const labelValue = z.string().max(256);
+  .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'label keys are 1-128 characters of [A-Za-z0-9._:/-]'));
+const labelValue = z.string().check(z.maxLength(256));
 export const labels = named(
   'Labels',
   `plaintext metadata (never a secret): at most ${MAX_LABELS} labels`,
   z
     .record(labelKey, labelValue)
-    .refine((value) => Object.keys(value).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`),
+    .check(z.refine((value) => Object.keys(value).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`)),
 );
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** Any JSON value (zod's z.json(), written out so the document can name it). */
-export const jsonValue: z.ZodType<JsonValue> = named(
+export const jsonValue: z.ZodMiniType<JsonValue> = named(
   'JsonValue',
   'any JSON value',
   z.lazy(() =>
@@ -67,75 +83,76 @@ export const putSecretBody = named(
   'a new version of the secret',
   z.strictObject({
     value: secretValue,
-    kind: z
-      .literal('exchange-api-key')
-      .describe("a typed secret: the value is then that exchange's credential, validated and checked")
-      .optional(),
-    exchange: z.enum(EXCHANGES).describe('with kind exchange-api-key: the exchange that issued the key').optional(),
-    labels: labels.optional(),
-    cas: casNumber.optional(),
-    rotationDays: z.number().int().min(1).max(3650).describe('rotation period of this secret, days').optional(),
+    kind: z.optional(
+      described(
+        z.literal('exchange-api-key'),
+        "a typed secret: the value is then that exchange's credential, validated and checked",
+      ),
+    ),
+    exchange: z.optional(described(z.enum(EXCHANGES), 'with kind exchange-api-key: the exchange that issued the key')),
+    labels: z.optional(labels),
+    cas: z.optional(casNumber),
+    rotationDays: z.optional(
+      described(z.int().check(z.minimum(1), z.maximum(3650)), 'rotation period of this secret, days'),
+    ),
   }),
 );
 
 export const getSecretQuery = z.strictObject({
-  version: versionText.describe('a version number (default: the current version)').optional(),
+  version: z.optional(described(versionText, 'a version number (default: the current version)')),
 });
 
 export const listQuery = z.strictObject({
-  prefix: z.string().max(512).describe('only paths that start with this').optional(),
-  rotationDue: z
-    .stringbool()
-    .describe('true: only secrets whose current version is older than their rotation period')
-    .optional(),
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a whole number from 1 to 100')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(100))
-    .describe('items per page, 1..100 (default 50); a page may hold fewer')
-    .optional(),
-  cursor: z.string().max(4096).describe('the cursor of the previous page, unchanged').optional(),
-  flagged: z.stringbool().describe('true: only exchange keys whose latest re-check flagged them').optional(),
+  prefix: z.optional(described(z.string().check(z.maxLength(512)), 'only paths that start with this')),
+  rotationDue: z.optional(
+    described(z.stringbool(), 'true: only secrets whose current version is older than their rotation period'),
+  ),
+  limit: z.optional(pageLimit('items per page, 1..100 (default 50); a page may hold fewer')),
+  cursor: z.optional(cursor),
+  flagged: z.optional(described(z.stringbool(), 'true: only exchange keys whose latest re-check flagged them')),
 });
 
 export const deleteSecretQuery = z.strictObject({
-  versions: z
-    .string()
-    .regex(/^[1-9]\d{0,9}(,[1-9]\d{0,9}){0,99}$/, 'must be a comma-separated list of versions')
-    .transform((text) => text.split(',').map(Number))
-    .describe('comma-separated versions (default: the current version)')
-    .optional(),
-  cas: casText.describe('the version the caller expects to be current').optional(),
+  versions: z.optional(
+    described(
+      z.pipe(
+        z.string().check(z.regex(/^[1-9]\d{0,9}(,[1-9]\d{0,9}){0,99}$/, 'must be a comma-separated list of versions')),
+        z.transform((text: string) => text.split(',').map(Number)),
+      ),
+      'comma-separated versions (default: the current version)',
+    ),
+  ),
+  cas: z.optional(described(casText, 'the version the caller expects to be current')),
 });
 
 export const versionsBody = named(
   'VersionsRequest',
   'the versions a lifecycle call acts on',
   z.strictObject({
-    versions: z.array(versionNumber).min(1).max(100),
-    cas: casNumber.optional(),
+    versions: z.array(versionNumber).check(z.minLength(1), z.maxLength(100)),
+    cas: z.optional(casNumber),
   }),
 );
 
 export const casQuery = z.strictObject({
-  cas: casText.describe('the version the caller expects to be current').optional(),
+  cas: z.optional(described(casText, 'the version the caller expects to be current')),
 });
 
 /** An instant with its offset (`2026-01-01T00:00:00Z`), turned into the trail's own form (UTC, milliseconds). */
-const instant = z.iso.datetime({ offset: true }).transform((text) => new Date(text).toISOString());
+const instant = (description: string) =>
+  described(
+    z.pipe(
+      z.iso.datetime({ offset: true }),
+      z.transform((text: string) => new Date(text).toISOString()),
+    ),
+    description,
+  );
 
 export const historyQuery = z.strictObject({
-  since: instant.describe('only records at or after this instant (ISO 8601 with offset)').optional(),
-  until: instant.describe('only records before this instant (ISO 8601 with offset)').optional(),
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a whole number from 1 to 100')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(100))
-    .describe('records per page, 1..100 (default 50)')
-    .optional(),
-  cursor: z.string().max(4096).describe('the cursor of the previous page, unchanged').optional(),
+  since: z.optional(instant('only records at or after this instant (ISO 8601 with offset)')),
+  until: z.optional(instant('only records before this instant (ISO 8601 with offset)')),
+  limit: z.optional(pageLimit('records per page, 1..100 (default 50)')),
+  cursor: z.optional(cursor),
 });
 
 export const emptyQuery = z.strictObject({});

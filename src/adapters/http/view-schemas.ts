@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { EXCHANGES } from '../../core/exchange-keys';
-import { labels, named, secretValue } from './schemas';
+import { described, labels, named, secretValue } from './schemas';
 import type {
   DescriptionView,
   HistoryView,
@@ -18,8 +18,8 @@ import type {
  * file fail to compile when the two disagree, and the e2e tests parse real responses with these.
  */
 
-const timestamp = z.string().describe('ISO 8601, UTC');
-const version = z.number().int().min(1);
+const timestamp = described(z.string(), 'ISO 8601, UTC');
+const version = z.int().check(z.minimum(1));
 
 export const versionSummarySchema = named(
   'VersionSummary',
@@ -27,14 +27,14 @@ export const versionSummarySchema = named(
   z.strictObject({
     version,
     createdAt: timestamp,
-    createdBy: z.string().describe('the principal that wrote it'),
+    createdBy: described(z.string(), 'the principal that wrote it'),
     state: z.enum(['active', 'deleted', 'destroyed']),
-    kid: z.string().describe('the key that wraps its data key (absent once destroyed)').optional(),
+    kid: z.optional(described(z.string(), 'the key that wraps its data key (absent once destroyed)')),
   }),
 );
 
 const exchangeSchema = z.enum(EXCHANGES);
-const permissionFlag = z.boolean().nullable().describe('true, false, or null when the exchange does not say');
+const permissionFlag = described(z.nullable(z.boolean()), 'true, false, or null when the exchange does not say');
 
 export const permissionCheckSchema = named(
   'PermissionCheck',
@@ -48,11 +48,11 @@ export const permissionCheckSchema = named(
     canTransfer: permissionFlag,
     readOnly: permissionFlag,
     ipRestricted: permissionFlag,
-    ipWhitelist: z.array(z.string()).describe('the bound addresses, as the exchange shows them').optional(),
-    expiresAt: timestamp.nullable().describe('when the key (or its trading permission) stops working, if known'),
-    expiryKind: z.enum(['reported', 'no-ip-binding']).optional(),
-    keyCreatedAt: timestamp.optional(),
-    warnings: z.array(z.string()).describe('e.g. inactivity_expiry_14d'),
+    ipWhitelist: z.optional(described(z.array(z.string()), 'the bound addresses, as the exchange shows them')),
+    expiresAt: described(z.nullable(timestamp), 'when the key (or its trading permission) stops working, if known'),
+    expiryKind: z.optional(z.enum(['reported', 'no-ip-binding'])),
+    keyCreatedAt: z.optional(timestamp),
+    warnings: described(z.array(z.string()), 'e.g. inactivity_expiry_14d'),
   }),
 );
 
@@ -61,21 +61,21 @@ export const metadataViewSchema = named(
   "a secret's metadata and retained versions; never a value",
   z.strictObject({
     path: z.string(),
-    version: version.describe('the current version'),
+    version: described(version, 'the current version'),
     labels,
     createdAt: timestamp,
     createdBy: z.string(),
     updatedAt: timestamp,
     updatedBy: z.string(),
-    currentSince: timestamp.describe('when the current version was written'),
-    rotationDays: z.number().int().describe('set when overridden for this secret').optional(),
+    currentSince: described(timestamp, 'when the current version was written'),
+    rotationDays: z.optional(described(z.int(), 'set when overridden for this secret')),
     rotationDueAt: timestamp,
     versions: z.array(versionSummarySchema),
-    kind: z.literal('exchange-api-key').describe('set for exchange API keys').optional(),
-    exchange: exchangeSchema.optional(),
-    apiKeyHint: z.string().describe("the apiKey's first and last characters, the rest masked").optional(),
-    check: permissionCheckSchema.nullable().describe('the latest check; null when checks are off').optional(),
-    flagged: z.array(z.string()).describe('why the latest re-check flagged the key').optional(),
+    kind: z.optional(described(z.literal('exchange-api-key'), 'set for exchange API keys')),
+    exchange: z.optional(exchangeSchema),
+    apiKeyHint: z.optional(described(z.string(), "the apiKey's first and last characters, the rest masked")),
+    check: z.optional(described(z.nullable(permissionCheckSchema), 'the latest check; null when checks are off')),
+    flagged: z.optional(described(z.array(z.string()), 'why the latest re-check flagged the key')),
   }),
 );
 
@@ -96,7 +96,7 @@ export const listViewSchema = named(
   'a page of metadata; only a missing cursor means the end',
   z.strictObject({
     items: z.array(metadataViewSchema),
-    cursor: z.string().describe('pass back as ?cursor= for the next page').optional(),
+    cursor: z.optional(described(z.string(), 'pass back as ?cursor= for the next page')),
   }),
 );
 
@@ -107,7 +107,7 @@ export const rewrapViewSchema = named(
     path: z.string(),
     rewrapped: z.array(version),
     skipped: z.array(version),
-    keyId: z.string().describe('the current key'),
+    keyId: described(z.string(), 'the current key'),
   }),
 );
 
@@ -117,8 +117,8 @@ export const recheckViewSchema = named(
   z.intersection(
     mutationViewSchema,
     z.object({
-      check: permissionCheckSchema.nullable(),
-      flagged: z.array(z.string()).describe('refusal reasons or the exchange refusal code; empty when it passed'),
+      check: z.nullable(permissionCheckSchema),
+      flagged: described(z.array(z.string()), 'refusal reasons or the exchange refusal code; empty when it passed'),
     }),
   ),
 );
@@ -127,17 +127,17 @@ export const accessSummarySchema = named(
   'AccessSummary',
   "recent reads, from the secret's access trail",
   z.strictObject({
-    lastReadAt: timestamp.describe('the latest successful read among the records examined').optional(),
-    lastReadBy: z.string().optional(),
-    readsLast24h: z.number().int().min(0).describe('successful reads in the 24 hours before the describe'),
-    readsLast24hCapped: z.boolean().describe('true when the count reached the bound: at least this many'),
+    lastReadAt: z.optional(described(timestamp, 'the latest successful read among the records examined')),
+    lastReadBy: z.optional(z.string()),
+    readsLast24h: described(z.int().check(z.minimum(0)), 'successful reads in the 24 hours before the describe'),
+    readsLast24hCapped: described(z.boolean(), 'true when the count reached the bound: at least this many'),
   }),
 );
 
 export const descriptionViewSchema = named(
   'Description',
   "a secret's metadata; with access, recent reads (for a caller who may also audit)",
-  z.intersection(metadataViewSchema, z.object({ access: accessSummarySchema.optional() })),
+  z.intersection(metadataViewSchema, z.object({ access: z.optional(accessSummarySchema) })),
 );
 
 export const exchangeCheckNoteSchema = named(
@@ -145,12 +145,12 @@ export const exchangeCheckNoteSchema = named(
   'what an exchange check said, as the trail records it: flags only',
   z.strictObject({
     exchange: z.string(),
-    checked: z.boolean().describe('false when the key was stored unchecked'),
-    canTrade: permissionFlag.optional(),
-    canTradeDerivatives: permissionFlag.optional(),
-    canWithdraw: permissionFlag.optional(),
-    canTransfer: permissionFlag.optional(),
-    ipRestricted: permissionFlag.optional(),
+    checked: described(z.boolean(), 'false when the key was stored unchecked'),
+    canTrade: z.optional(permissionFlag),
+    canTradeDerivatives: z.optional(permissionFlag),
+    canWithdraw: z.optional(permissionFlag),
+    canTransfer: z.optional(permissionFlag),
+    ipRestricted: z.optional(permissionFlag),
     flagged: z.array(z.string()),
   }),
 );
@@ -165,13 +165,13 @@ export const accessRecordSchema = named(
     versions: z.array(version),
     decision: z.enum(['allow', 'deny']),
     reason: z.string(),
-    result: z.string().describe('ok, or the error code the request ended with'),
+    result: described(z.string(), 'ok, or the error code the request ended with'),
     requestId: z.string(),
-    gatewayRequestId: z.string().optional(),
-    purpose: z.string().describe('as stated in X-Vault-Purpose').optional(),
-    exchangeCheck: exchangeCheckNoteSchema.optional(),
-    chain: z.string().describe("the writing process's chain (audit verify)"),
-    seq: z.number().int().min(0),
+    gatewayRequestId: z.optional(z.string()),
+    purpose: z.optional(described(z.string(), 'as stated in X-Vault-Purpose')),
+    exchangeCheck: z.optional(exchangeCheckNoteSchema),
+    chain: described(z.string(), "the writing process's chain (audit verify)"),
+    seq: z.int().check(z.minimum(0)),
   }),
 );
 
@@ -180,7 +180,7 @@ export const historyViewSchema = named(
   'a page of access records, newest first; only a missing cursor means the end',
   z.strictObject({
     items: z.array(accessRecordSchema),
-    cursor: z.string().describe('pass back as ?cursor= for the next page').optional(),
+    cursor: z.optional(described(z.string(), 'pass back as ?cursor= for the next page')),
   }),
 );
 
@@ -230,10 +230,12 @@ export function errorSchema(status: ErrorStatus) {
       code: z.enum(ERROR_CODES[status]),
       message: z.string(),
       requestId: z.string(),
-      details: z
-        .array(z.string())
-        .describe('one line per invalid field (400), or what the exchange said: its code, or refusal reasons (422)')
-        .optional(),
+      details: z.optional(
+        described(
+          z.array(z.string()),
+          'one line per invalid field (400), or what the exchange said: its code, or refusal reasons (422)',
+        ),
+      ),
     }),
   });
 }
@@ -247,7 +249,7 @@ export const errorSchemas = Object.fromEntries(
 
 // Compile-time agreement between the views the code sends and the schemas the document shows:
 // every view is a valid instance of its schema, and both name the same fields.
-type Describes<Schema extends z.ZodType, View> = [View] extends [z.output<Schema>]
+type Describes<Schema extends z.ZodMiniType, View> = [View] extends [z.output<Schema>]
   ? [keyof View] extends [keyof z.output<Schema>]
     ? [keyof z.output<Schema>] extends [keyof View]
       ? true
