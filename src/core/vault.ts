@@ -547,7 +547,22 @@ export class Vault {
     if (rewrapped.length > 0 || next.versions.some((v, i) => v.kid !== head.versions[i]!.kid)) {
       await store.replaceHead(next, head.rev);
     }
+    await this.removeLeftovers(path, head);
     return { path, rewrapped, skipped, keyId: currentKeyId };
+  }
+
+  /**
+   * A write that crashed between its HEAD write and the retention delete left the dropped
+   * version's item behind: sealed, unreachable (reads answer 410), but ciphertext retention
+   * promised to remove. Rewrap visits every secret, so it finishes those deletes: items below
+   * the HEAD's version that its summary no longer names. Items above it belong to writers
+   * racing with a newer HEAD and are left alone.
+   */
+  private async removeLeftovers(path: string, head: SecretHead): Promise<void> {
+    const retained = new Set(head.versions.map((v) => v.version));
+    for (const version of await this.deps.store.listVersionItems(path)) {
+      if (version < head.version && !retained.has(version)) await this.deps.store.removeVersion(path, version);
+    }
   }
 
   /**

@@ -127,4 +127,25 @@ describe('a write racing a rewrap', () => {
     kms.disable(KEY_ARN);
     await expect(t.vault.get(t.admin, 'race/rewrap', 1)).resolves.toMatchObject({ value: 'v1' });
   });
+
+  it('removes a version a crashed write left behind after retention dropped it', async () => {
+    const store = new MemorySecretStore();
+    const t = coreVault({ keys: kmsKeys(), store, maxVersions: 2, retentionMinAgeHours: 0 });
+    for (let i = 1; i <= 2; i++) await t.vault.put(t.admin, 'a/b', { value: `v${i}` });
+    // The third write drops version 1 from the HEAD, then "crashes" before deleting its item.
+    const remove = store.removeVersion.bind(store);
+    store.removeVersion = async () => {
+      throw new Error('crash');
+    };
+    await expect(t.vault.put(t.admin, 'a/b', { value: 'v3' })).rejects.toThrow('crash');
+    store.removeVersion = remove;
+    expect(await store.listVersionItems('a/b')).toEqual([1, 2]);
+    await expect(t.vault.get(t.admin, 'a/b', 1)).rejects.toMatchObject({ state: 'destroyed' });
+    // A version item above the HEAD's (a writer racing a newer HEAD) is not a leftover.
+    await store.putVersion('a/b', 7, (await store.getVersion('a/b', 2))!);
+    await t.vault.rewrap(t.admin, 'a/b');
+    expect(await store.listVersionItems('a/b')).toEqual([2, 7]);
+    await expect(t.vault.get(t.admin, 'a/b', 2)).resolves.toMatchObject({ value: 'v2' });
+    await expect(t.vault.get(t.admin, 'a/b')).resolves.toMatchObject({ value: 'v3' });
+  });
 });
