@@ -148,6 +148,9 @@ const schema = z.object({
   AWS_LAMBDA_FUNCTION_NAME: z.optional(z.string()),
 });
 
+/** Every environment variable the vault reads (the README's Settings table names each one). */
+export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
+
 /** Exchange keys: how they are checked and where the vault calls. */
 export interface ExchangeConfig {
   check: 'required' | 'off';

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import { parsePolicy } from '../../src/core/policy';
 import { testApp } from '../support/app';
@@ -14,12 +16,21 @@ const USER_API = 'arn:aws:iam::123456789012:role/user-api';
 const ENGINE = 'arn:aws:iam::123456789012:role/trading-engine';
 const STRANGER = 'arn:aws:iam::123456789012:role/stranger';
 
-/** The README's two-role example, plus the admin. */
+const MONITOR = 'arn:aws:iam::123456789012:role/key-monitor';
+
+/** The README's copy-trading policy, read from the README itself (so the two cannot drift), plus the admin. */
+function readmePolicy(): { rules: Array<{ principals: string[]; actions: string[]; paths: string[] }> } {
+  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('The copy-trading example'));
+  const block = /```json\n([\s\S]*?)\n```/.exec(section);
+  if (!block) throw new Error('the README has no copy-trading policy block');
+  return JSON.parse(block[1]!);
+}
+const README_RULES = readmePolicy().rules;
 const POLICY = parsePolicy({
   rules: [
     { principals: [ADMIN], actions: ['read', 'write', 'describe', 'list', 'delete', 'destroy', 'admin'], paths: ['*'] },
-    { principals: [USER_API], actions: ['write', 'describe', 'list', 'delete'], paths: ['exchange-keys/*'] },
-    { principals: [ENGINE], actions: ['read', 'describe'], paths: ['exchange-keys/*'] },
+    ...README_RULES,
   ],
 });
 
@@ -69,6 +80,17 @@ const EXPECTED: Record<string, Record<string, number>> = {
     'DELETE /v1/metadata': 403,
     'POST /v1/rewrap': 403,
   },
+  'key-monitor role': {
+    'PUT /v1/secrets': 403,
+    'GET /v1/secrets': 403,
+    'GET /v1/metadata/{path}': ALLOW,
+    'GET /v1/metadata (list)': ALLOW,
+    'DELETE /v1/secrets': 403,
+    'POST /v1/undelete': 403,
+    'POST /v1/destroy': 403,
+    'DELETE /v1/metadata': 403,
+    'POST /v1/rewrap': 403,
+  },
   'trading-engine role': {
     'PUT /v1/secrets': 403,
     'GET /v1/secrets': ALLOW,
@@ -87,6 +109,7 @@ const WHO: Record<string, string | undefined> = {
   admin: ADMIN,
   'user-api role': USER_API,
   'trading-engine role': ENGINE,
+  'key-monitor role': MONITOR,
 };
 
 describe('authorisation matrix: every route x every caller', () => {

@@ -68,7 +68,7 @@ describe('OpenAPI document (docs/openapi.json)', () => {
       if (template!.includes('{path}')) expect(names).toContain('#/components/parameters/SecretPath');
     }
     expect([...seen].sort()).toEqual(
-      ['cas', 'cursor', 'limit', 'prefix', 'rotationDue', 'since', 'until', 'version', 'versions'].sort(),
+      ['cas', 'cursor', 'flagged', 'limit', 'prefix', 'rotationDue', 'since', 'until', 'version', 'versions'].sort(),
     );
     const errors = readme.slice(readme.indexOf('### Errors'), readme.indexOf('## Secret lifecycle'));
     const documented = Object.entries(doc.components.schemas)
