@@ -174,12 +174,13 @@ const describe = defineCommand({
   },
 });
 
-function row(item: MetadataView): string[] {
+function row(item: MetadataView, flagged: boolean): string[] {
   const labels = Object.entries(item.labels)
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
   const state = item.versions.find((v) => v.version === item.version)?.state ?? 'gone';
-  return [item.path, String(item.version), state, item.updatedAt, item.rotationDueAt, labels];
+  const why = flagged ? [(item.flagged ?? []).join(',')] : [];
+  return [item.path, String(item.version), state, item.updatedAt, item.rotationDueAt, ...why, labels];
 }
 
 const list = defineCommand({
@@ -189,6 +190,10 @@ const list = defineCommand({
   options: {
     prefix: { type: 'string', arg: 'P', help: 'only paths that start with P' },
     'rotation-due': { type: 'boolean', help: 'only secrets older than their rotation period' },
+    flagged: {
+      type: 'boolean',
+      help: 'only exchange keys whose latest re-check flagged them (recheck, exchange-check); the table shows why',
+    },
     limit: { type: 'string', arg: 'N', help: 'items per page, 1..100 (default 50)' },
     cursor: { type: 'string', arg: 'C', help: 'continue from the cursor a previous page ended with' },
     all: { type: 'boolean', help: 'follow cursors to the end' },
@@ -205,16 +210,20 @@ const list = defineCommand({
       const page = await client.listSecrets({
         ...(values.prefix !== undefined && { prefix: values.prefix }),
         ...(values['rotation-due'] && { rotationDue: true }),
+        ...(values.flagged && { flagged: true }),
         ...(limit !== undefined && { limit }),
         ...(cursor !== undefined && { cursor }),
       });
       for (const item of page.items) {
-        if (asTable) rows.push(row(item));
+        if (asTable) rows.push(row(item, values.flagged ?? false));
         else io.stdout.write(`${JSON.stringify(item)}\n`);
       }
       cursor = page.cursor;
     } while (values.all && cursor !== undefined);
-    if (asTable) io.stdout.write(table(['PATH', 'VERSION', 'STATE', 'UPDATED', 'ROTATION DUE', 'LABELS'], rows));
+    if (asTable) {
+      const why = values.flagged ? ['FLAGGED'] : [];
+      io.stdout.write(table(['PATH', 'VERSION', 'STATE', 'UPDATED', 'ROTATION DUE', ...why, 'LABELS'], rows));
+    }
     if (cursor !== undefined) io.stderr.write(`more: kms-vault list --cursor ${cursor} (or --all)\n`);
     return EXIT.ok;
   },
