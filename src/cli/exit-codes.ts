@@ -20,7 +20,7 @@ export const EXIT_MEANINGS: ReadonlyArray<[number, string]> = [
   [EXIT.ok, 'done (policy check: allowed)'],
   [
     EXIT.other,
-    'anything else (an integrity error; a rewrap with failures; exchange-check found flagged keys; audit verify found findings)',
+    'anything else (an integrity error; a rewrap with failures; recheck flagged the key; exchange-check found flagged keys; audit verify found findings)',
   ],
   [EXIT.usage, 'bad arguments or settings, or the vault refused the input (400, 413, 415, 422)'],
   [EXIT.notFound, 'no such secret, version, field or credential (404)'],
