@@ -57,6 +57,8 @@ export interface CommandInput<O extends OptionSpecs> {
 export interface Command<O extends OptionSpecs = OptionSpecs> {
   name: string;
   summary: string;
+  /** More for `COMMAND --help`, under the summary (what it does beyond one line, its own exit statuses). */
+  description?: string;
   /** Positional arguments in help, e.g. 'PATH'; their number is what `run` receives. */
   args?: string[];
   options: O;

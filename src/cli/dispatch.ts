@@ -20,7 +20,8 @@ const exitTable = () => EXIT_MEANINGS.map(([code, meaning]) => `  ${String(code)
 export function commandHelp(command: Command): string {
   const synopsis = [`kms-vault ${command.name}`, ...(command.args ?? []), '[options]'].join(' ');
   const options = Object.entries(optionsOf(command)).map(([name, spec]) => optionLine(name, spec));
-  return `usage: ${synopsis}\n\n${command.summary}\n\noptions:\n${options.join('\n')}\n\nexit status:\n${exitTable()}\n`;
+  const about = command.description ? `${command.summary}\n\n${command.description}` : command.summary;
+  return `usage: ${synopsis}\n\n${about}\n\noptions:\n${options.join('\n')}\n\nexit status:\n${exitTable()}\n`;
 }
 
 export function generalHelp(commands: readonly Command[]): string {

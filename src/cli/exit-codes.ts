@@ -20,9 +20,9 @@ export const EXIT_MEANINGS: ReadonlyArray<[number, string]> = [
   [EXIT.ok, 'done (policy check: allowed)'],
   [
     EXIT.other,
-    'anything else (an integrity error; a rewrap with failures; exchange-check found flagged keys; audit verify found findings)',
+    'anything else (an integrity error; a rewrap with failures; recheck flagged the key; exchange-check found flagged keys; audit verify found findings)',
   ],
-  [EXIT.usage, 'bad arguments or settings, or the vault refused the input (400, 413, 415)'],
+  [EXIT.usage, 'bad arguments or settings, or the vault refused the input (400, 413, 415, 422)'],
   [EXIT.notFound, 'no such secret, version, field or credential (404)'],
   [EXIT.denied, 'not authenticated or not allowed (401, 403; policy check: denied)'],
   [EXIT.conflict, 'cas mismatch or a concurrent change (409)'],
@@ -56,6 +56,8 @@ const BY_STATUS: Record<number, number> = {
   410: EXIT.gone,
   413: EXIT.usage,
   415: EXIT.usage,
+  // The exchange refused the key, or the key breaks the rules (it may withdraw): the input's fault.
+  422: EXIT.usage,
   429: EXIT.unavailable,
   503: EXIT.unavailable,
 };
@@ -83,6 +85,15 @@ export function exitCodeOf(error: unknown): number {
 }
 
 /**
+ * A 422's details: why the vault refused an exchange key (`withdraw_enabled`), or what the
+ * exchange answered (`exchangeCode: 50111`). The vault writes them for callers and never puts a
+ * value in them. Other statuses' details (a 400's one line per invalid field) are not printed.
+ */
+function refusalDetails(error: VaultClientError): string {
+  return error.status === 422 && error.details && error.details.length > 0 ? ` [${error.details.join('; ')}]` : '';
+}
+
+/**
  * The one stderr line for a failure. Messages come from the vault (written for callers), from
  * this CLI, or from local files' checks, none of which quote a value; anything else is named
  * by its type and message on one line.
@@ -90,7 +101,7 @@ export function exitCodeOf(error: unknown): number {
 export function errorLine(error: unknown): string {
   let text: string;
   if (error instanceof VaultClientError) {
-    text = `${error.code}: ${error.message}${error.requestId ? ` (request ${error.requestId})` : ''}`;
+    text = `${error.code}: ${error.message}${refusalDetails(error)}${error.requestId ? ` (request ${error.requestId})` : ''}`;
   } else if (unreachable(error)) {
     text = `cannot reach the vault (${networkCode(error)}): is it running (npm start), and is --endpoint / VAULT_ENDPOINT right?`;
   } else if (error instanceof Error) {

@@ -1,10 +1,16 @@
 /** The package's client entry: `import { VaultClient } from 'kms-vault/client'`. */
 export {
+  type ExchangeCredential,
+  type ExchangeView,
   InvalidPathError,
+  type ListOptions,
   type ListView,
   type MetadataView,
   type MutationView,
+  type PermissionCheckView,
+  type PutOptions,
   type ReadCacheOptions,
+  type RecheckView,
   type RetryClock,
   type RetryOptions,
   type RewrapView,

@@ -2,9 +2,12 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type {
+  ExchangeView,
   ListView,
   MetadataView,
   MutationView,
+  PermissionCheckView,
+  RecheckView,
   RewrapView,
   SecretValueView,
   SecretView,
@@ -22,10 +25,13 @@ import {
 } from './retry';
 
 export type {
+  ExchangeView,
   ListView,
   MetadataView,
   MutationView,
+  PermissionCheckView,
   ReadCacheOptions,
+  RecheckView,
   RetryClock,
   RetryOptions,
   RewrapView,
@@ -33,6 +39,39 @@ export type {
   SecretView,
   VersionSummaryView,
 };
+
+/**
+ * The parts of one exchange API key, as the exchange issued them: `passphrase` exactly on OKX,
+ * Bitget and KuCoin. The vault checks the shape and refuses anything else (400).
+ */
+export interface ExchangeCredential {
+  apiKey: string;
+  secretKey: string;
+  passphrase?: string;
+}
+
+/** The options of a write (`putSecret`, `putExchangeKey`). */
+export interface PutOptions {
+  /** Plaintext metadata, never a secret. */
+  labels?: Record<string, string>;
+  /** The version the caller expects to be current (0: must not exist yet). */
+  cas?: number;
+  rotationDays?: number;
+}
+
+/** The filters of `listSecrets`, and its paging. */
+export interface ListOptions {
+  /** Only paths that start with this. */
+  prefix?: string;
+  /** Items per page, 1..100. */
+  limit?: number;
+  /** The cursor the previous page ended with. */
+  cursor?: string;
+  /** Only secrets older than their rotation period. */
+  rotationDue?: boolean;
+  /** Only exchange keys whose latest re-check flagged them (`recheckExchangeKey`). */
+  flagged?: boolean;
+}
 
 export interface VaultCredentials {
   accessKeyId: string;
@@ -51,8 +90,8 @@ export interface VaultClientOptions {
   fetch?: typeof fetch;
   /**
    * Retries of answers that say "later" (503, 429, honouring Retry-After) and of network
-   * failures, bounded in attempts and time. Only reads and writes with `cas` are retried: a
-   * write without `cas` that reached the vault would be written twice.
+   * failures, bounded in attempts and time. Only reads, re-checks and writes with `cas` are
+   * retried: a write without `cas` that reached the vault would be written twice.
    */
   retry?: RetryOptions;
   /**
@@ -75,21 +114,28 @@ export interface VaultResponse {
 
 /** The vault's error body: `{"error": {code, message, requestId, details?}}`. */
 interface ErrorBody {
-  error?: { code?: unknown; message?: unknown; requestId?: unknown };
+  error?: { code?: unknown; message?: unknown; requestId?: unknown; details?: unknown };
 }
 
-/** A non-2xx answer from the vault, carrying its `{"error":{code,message,requestId}}` body. */
+/** A non-2xx answer from the vault, carrying its `{"error":{code,message,requestId,details?}}` body. */
 export class VaultClientError extends Error {
   readonly status: number;
   readonly code: string;
   readonly requestId?: string;
+  /**
+   * What the vault added, when it did: one line per invalid field (400), or what the exchange
+   * said of a refused key (422: its reasons, e.g. `withdraw_enabled`, or its error code). Never
+   * a value.
+   */
+  readonly details?: readonly string[];
 
-  constructor(status: number, code: string, message: string, requestId?: string) {
+  constructor(status: number, code: string, message: string, requestId?: string, details?: readonly string[]) {
     super(message);
     this.name = 'VaultClientError';
     this.status = status;
     this.code = code;
     if (requestId !== undefined) this.requestId = requestId;
+    if (details !== undefined) this.details = details;
   }
 }
 
@@ -147,14 +193,32 @@ export class VaultClient {
   }
 
   /** Writes a new version. `cas` is the version the caller expects to be current (0: must not exist). */
-  async putSecret(
+  async putSecret(path: string, value: SecretValueView, opts: PutOptions = {}): Promise<MutationView> {
+    return this.put(path, { value }, opts);
+  }
+
+  /**
+   * Writes a new version of an exchange API key (kind `exchange-api-key`). The vault asks the
+   * exchange what the key may do before it stores anything: a key that may withdraw (or breaks
+   * the deployment's other rules) is refused with 422 `exchange_key_rejected`, its reasons in
+   * `details`; one the exchange refuses is 422 `exchange_key_invalid` or
+   * `exchange_ip_not_whitelisted`; the same key stored under another path is 409
+   * `duplicate_exchange_key`; a path that holds another kind (or exchange) is 409 `kind_mismatch`.
+   * The answer shows `exchange`, `apiKeyHint` and `check`, never the credential.
+   */
+  async putExchangeKey(
     path: string,
-    value: string | Record<string, unknown>,
-    opts: { labels?: Record<string, string>; cas?: number; rotationDays?: number } = {},
+    exchange: ExchangeView,
+    credential: ExchangeCredential,
+    opts: PutOptions = {},
   ): Promise<MutationView> {
-    const body = { value, labels: opts.labels, cas: opts.cas, rotationDays: opts.rotationDays };
+    return this.put(path, { kind: 'exchange-api-key', exchange, value: credential }, opts);
+  }
+
+  private async put(path: string, body: Record<string, unknown>, opts: PutOptions): Promise<MutationView> {
+    const sent = { ...body, labels: opts.labels, cas: opts.cas, rotationDays: opts.rotationDays };
     return this.change(path, opts.cas, (retry) =>
-      this.call<MutationView>('PUT', `/v1/secrets/${secretPath(path)}`, body, retry),
+      this.call<MutationView>('PUT', `/v1/secrets/${secretPath(path)}`, sent, retry),
     );
   }
 
@@ -171,12 +235,11 @@ export class VaultClient {
   }
 
   /** Lists secret metadata, a page at a time; pass the returned cursor to continue. */
-  async listSecrets(
-    opts: { prefix?: string; limit?: number; cursor?: string; rotationDue?: boolean } = {},
-  ): Promise<ListView> {
+  async listSecrets(opts: ListOptions = {}): Promise<ListView> {
     const query = queryString({
       prefix: opts.prefix,
       rotationDue: opts.rotationDue ? 'true' : undefined,
+      flagged: opts.flagged ? 'true' : undefined,
       limit: opts.limit,
       cursor: opts.cursor,
     });
@@ -215,6 +278,18 @@ export class VaultClient {
   /** Re-wraps every version's data key under the current KMS key (values do not change). */
   async rewrap(path: string): Promise<RewrapView> {
     return this.call<RewrapView>('POST', `/v1/rewrap/${secretPath(path)}`, {}, 'once');
+  }
+
+  /**
+   * Asks the exchange again what the current version's key may do, and records the answer on
+   * the secret without a new version (needs the policy action `check`). `flagged` is empty when
+   * the key passed; otherwise it says why (`withdraw_enabled`, or the exchange's refusal such as
+   * `exchange_key_invalid`), and `listSecrets({ flagged: true })` lists it until a re-check
+   * passes. Retried like a read: asking twice records the same kind of answer. The value does
+   * not change, so cached reads stay.
+   */
+  async recheckExchangeKey(path: string): Promise<RecheckView> {
+    return this.call<RecheckView>('POST', `/v1/exchange-check/${secretPath(path)}`, {});
   }
 
   /**
@@ -334,7 +409,11 @@ function errorOf(res: VaultResponse): VaultClientError {
   const message = typeof error?.message === 'string' ? error.message : `vault answered HTTP ${res.status}`;
   const requestId =
     typeof error?.requestId === 'string' ? error.requestId : (res.headers.get('x-request-id') ?? undefined);
-  return new VaultClientError(res.status, code, message, requestId);
+  const details =
+    Array.isArray(error?.details) && error.details.every((d) => typeof d === 'string')
+      ? (error.details as string[])
+      : undefined;
+  return new VaultClientError(res.status, code, message, requestId, details);
 }
 
 /** Loaded on first use so clients given static credentials never pull in the whole chain. */

@@ -4,25 +4,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import type { CliIo } from '../../src/cli/command';
-import { COMMANDS } from '../../src/cli/commands';
-import { dispatch } from '../../src/cli/dispatch';
 import { EXIT } from '../../src/cli/exit-codes';
 import { LOCAL_ADMIN } from '../../src/config';
 import { type RunningVault, startServer } from '../../src/server';
+import { cliRunner } from '../support/cli-runner';
 import { MemoryLogger } from '../support/memory-logger';
 
 const ROOT = resolve(__dirname, '../..');
 const SECRET = { apiKey: 'ak-cli-1842', secretKey: 'sk-never-in-an-error-9f3a', passphrase: 'pp-cli' };
 const READER = 'arn:aws:iam::123456789012:role/reader';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe('kms-vault CLI against an embedded vault', () => {
   let dir: string;
@@ -30,23 +21,7 @@ describe('kms-vault CLI against an embedded vault', () => {
   let env: NodeJS.ProcessEnv;
 
   /** One command line in this process: stdin from `input`, terminal or pipe as asked. */
-  async function cli(
-    argv: string[],
-    options: { input?: string; tty?: boolean; stdinTty?: boolean } = {},
-  ): Promise<Run> {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (c: Buffer) => (out += c.toString()));
-    stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const stdin = Object.assign(Readable.from(options.input === undefined ? [] : [Buffer.from(options.input)]), {
-      isTTY: options.stdinTty ?? false,
-    });
-    const io: CliIo = { env, stdin, stdout: Object.assign(stdout, { isTTY: options.tty ?? false }), stderr };
-    const code = await dispatch(COMMANDS, argv, io);
-    return { code, stdout: out, stderr: err };
-  }
+  const cli = cliRunner(() => env);
 
   async function eventually(check: () => Promise<void>): Promise<void> {
     for (let i = 0; ; i++) {

@@ -51,6 +51,19 @@ function handle(
       }),
     };
   }
+  if (path.endsWith('/refused')) {
+    return {
+      status: 422,
+      payload: JSON.stringify({
+        error: {
+          code: 'exchange_key_rejected',
+          message: 'the okx key is refused: withdraw_enabled',
+          requestId: 'req-422',
+          details: ['withdraw_enabled'],
+        },
+      }),
+    };
+  }
   if (path.endsWith('/broken')) {
     return { status: 502, headers: { 'content-type': 'text/plain', 'x-request-id': 'gw-1' }, payload: 'Bad Gateway' };
   }
@@ -106,6 +119,39 @@ describe('VaultClient', () => {
       },
     ],
     [
+      'putExchangeKey with options',
+      () =>
+        client.putExchangeKey(
+          'exchange-keys/user-1/okx',
+          'okx',
+          { apiKey: 'a', secretKey: 's', passphrase: 'p' },
+          { labels: { team: 'desk' }, cas: 0, rotationDays: 90 },
+        ),
+      {
+        method: 'PUT',
+        path: '/v1/secrets/exchange-keys/user-1/okx',
+        query: '',
+        contentType: 'application/json',
+        body: {
+          kind: 'exchange-api-key',
+          exchange: 'okx',
+          value: { apiKey: 'a', secretKey: 's', passphrase: 'p' },
+          labels: { team: 'desk' },
+          cas: 0,
+          rotationDays: 90,
+        },
+      },
+    ],
+    [
+      'putExchangeKey',
+      () => client.putExchangeKey('k/binance', 'binance', { apiKey: 'a', secretKey: 's' }),
+      {
+        method: 'PUT',
+        path: '/v1/secrets/k/binance',
+        body: { kind: 'exchange-api-key', exchange: 'binance', value: { apiKey: 'a', secretKey: 's' } },
+      },
+    ],
+    [
       'putSecret with a string',
       () => client.putSecret('a/b', 'plain'),
       { method: 'PUT', path: '/v1/secrets/a/b', body: { value: 'plain' } },
@@ -137,6 +183,17 @@ describe('VaultClient', () => {
       },
     ],
     ['listSecrets with rotationDue false', () => client.listSecrets({ rotationDue: false }), { query: '' }],
+    [
+      'listSecrets flagged',
+      () => client.listSecrets({ prefix: 'k/', flagged: true }),
+      {
+        method: 'GET',
+        path: '/v1/metadata',
+        query: 'prefix=k%2F&flagged=true',
+        params: { prefix: 'k/', flagged: 'true' },
+      },
+    ],
+    ['listSecrets with flagged false', () => client.listSecrets({ flagged: false }), { query: '' }],
     [
       'deleteSecret',
       () => client.deleteSecret('a/b'),
@@ -172,6 +229,11 @@ describe('VaultClient', () => {
       () => client.rewrap('a/b'),
       { method: 'POST', path: '/v1/rewrap/a/b', query: '', body: {}, contentType: 'application/json' },
     ],
+    [
+      'recheckExchangeKey',
+      () => client.recheckExchangeKey('k/okx'),
+      { method: 'POST', path: '/v1/exchange-check/k/okx', query: '', body: {}, contentType: 'application/json' },
+    ],
   ];
 
   it.each(calls)('%s sends a verified request of the right shape', async (_name, call, expected) => {
@@ -192,6 +254,16 @@ describe('VaultClient', () => {
       message: 'no secret at this path',
       requestId: 'req-404',
     });
+  });
+
+  it("keeps the error's details (what the exchange said of a refused key)", async () => {
+    const error = await client
+      .putExchangeKey('k/refused', 'okx', { apiKey: 'a', secretKey: 's', passphrase: 'p' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VaultClientError);
+    expect(error).toMatchObject({ status: 422, code: 'exchange_key_rejected', details: ['withdraw_enabled'] });
+    const plain = await client.getSecret('a/missing').catch((e: unknown) => e);
+    expect((plain as VaultClientError).details).toBeUndefined();
   });
 
   it('gives a non-JSON error a generic code and the request id header', async () => {

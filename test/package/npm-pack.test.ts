@@ -78,7 +78,7 @@ client.getSecret('../etc').catch((error) => {
     );
     writeFileSync(
       join(project, 'typed.ts'),
-      `import { VaultClient, type SecretView, type ListView } from 'kms-vault/client';
+      `import { VaultClient, type SecretView, type ListView, type ExchangeCredential, type RecheckView } from 'kms-vault/client';
 const client = new VaultClient({ endpoint: 'https://vault.example', region: 'eu-west-1', retry: { maxAttempts: 2 } });
 export async function read(): Promise<number> {
   const secret: SecretView = await client.getSecret('exchange-keys/u1/okx', { version: 2 });
@@ -87,6 +87,14 @@ export async function read(): Promise<number> {
   const wrong: string = secret.version;
   void wrong;
   return secret.version + page.items.length;
+}
+export async function exchangeKeys(credential: ExchangeCredential): Promise<number> {
+  await client.putExchangeKey('exchange-keys/u1/okx', 'okx', credential, { cas: 0 });
+  // @ts-expect-error an exchange the vault does not know
+  await client.putExchangeKey('exchange-keys/u1/ftx', 'ftx', credential);
+  const checked: RecheckView = await client.recheckExchangeKey('exchange-keys/u1/okx');
+  const flagged: ListView = await client.listSecrets({ flagged: true });
+  return checked.flagged.length + flagged.items.length + (checked.check?.canWithdraw ? 1 : 0);
 }
 `,
     );

@@ -113,6 +113,11 @@ describe('client retries', () => {
     const withCas = scriptedFetch(UNAVAILABLE('1'), { status: 200, body: META });
     await expect(client(withCas.fetch, clock).putSecret('a/b', 'v', { cas: 1 })).resolves.toEqual(META);
     expect(withCas.requests).toHaveLength(2);
+    const exchangeKey = scriptedFetch(UNAVAILABLE('1'), { status: 200, body: META });
+    await expect(
+      client(exchangeKey.fetch, clock).putExchangeKey('a/b', 'okx', { apiKey: 'k', secretKey: 's', passphrase: 'p' }),
+    ).rejects.toMatchObject({ status: 503 });
+    expect(exchangeKey.requests).toHaveLength(1);
     for (const call of [
       (c: VaultClient) => c.deleteSecret('a/b'),
       (c: VaultClient) => c.undeleteSecret('a/b', [1]),
@@ -124,6 +129,17 @@ describe('client retries', () => {
       await expect(call(client(f.fetch, clock))).rejects.toMatchObject({ status: 503 });
       expect(f.requests).toHaveLength(1);
     }
+  });
+
+  it('a re-check is retried (asking the exchange twice records the same kind of answer)', async () => {
+    const clock = new FakeClock();
+    const answer = { ...META, check: null, flagged: [] };
+    const { fetch, requests } = scriptedFetch(UNAVAILABLE('1'), new TypeError('fetch failed'), {
+      status: 200,
+      body: answer,
+    });
+    await expect(client(fetch, clock).recheckExchangeKey('a/b')).resolves.toEqual(answer);
+    expect(requests.map((r) => r.method)).toEqual(['POST', 'POST', 'POST']);
   });
 
   it('a network failure is retried for a read, not for a write without cas', async () => {
@@ -163,7 +179,7 @@ describe('client read cache', () => {
     expect(all.every((r) => r.value !== undefined)).toBe(true);
   });
 
-  it("drops a path on the client's own write, delete, undelete, destroy and erase", async () => {
+  it("drops a path on the client's own write (of either kind), delete, undelete, destroy and erase", async () => {
     const clock = new FakeClock();
     const { fetch, requests } = scriptedFetch({ status: 200, body: SECRET });
     const c = client(fetch, clock, { cache: { ttlSeconds: 60, maxEntries: 10 } });
@@ -174,6 +190,7 @@ describe('client read cache', () => {
     expect(reads()).toBe(3);
     const changes = [
       () => c.putSecret('a/b', 'v2'),
+      () => c.putExchangeKey('a/b', 'okx', { apiKey: 'k', secretKey: 's', passphrase: 'p' }),
       () => c.deleteSecret('a/b'),
       () => c.undeleteSecret('a/b', [1]),
       () => c.destroySecret('a/b', [1]),
@@ -188,6 +205,16 @@ describe('client read cache', () => {
       expected += 2;
       expect(reads()).toBe(expected);
     }
+  });
+
+  it('a re-check keeps the cached value (it changes the check, never the value)', async () => {
+    const clock = new FakeClock();
+    const { fetch, requests } = scriptedFetch({ status: 200, body: SECRET });
+    const c = client(fetch, clock, { cache });
+    await c.getSecret('a/b');
+    await c.recheckExchangeKey('a/b');
+    await c.getSecret('a/b');
+    expect(requests.map((r) => r.method)).toEqual(['GET', 'POST']);
   });
 
   it('a failed write drops the path too (a conflict means someone else changed it)', async () => {

@@ -1,12 +1,16 @@
 import type {
+  ExchangeCredential,
+  ExchangeView,
   ListView,
   MetadataView,
   MutationView,
+  RecheckView,
   RewrapView,
   SecretView,
   VaultClient,
   VaultClientError,
 } from '../../src/client';
+import type { ExchangeCredential as CoreExchangeCredential, Exchange } from '../../src/core/exchange-keys';
 
 // Compile-time tests of the client's public types: `npm run typecheck` (tsc over test/) fails if
 // a method returns `any` or another shape, or if a line marked @ts-expect-error stops being an
@@ -26,6 +30,14 @@ expectType<Equal<Returns<'undeleteSecret'>, MutationView>>();
 expectType<Equal<Returns<'destroySecret'>, MutationView>>();
 expectType<Equal<Returns<'deleteMetadata'>, void>>();
 expectType<Equal<Returns<'rewrap'>, RewrapView>>();
+expectType<Equal<Returns<'putExchangeKey'>, MutationView>>();
+expectType<Equal<Returns<'recheckExchangeKey'>, RecheckView>>();
+expectType<Equal<RecheckView['flagged'], string[]>>();
+expectType<Equal<MetadataView['flagged'], string[] | undefined>>();
+expectType<Equal<VaultClientError['details'], readonly string[] | undefined>>();
+// The client's copies (it imports nothing of the core's) say what the vault accepts.
+expectType<Equal<ExchangeView, Exchange>>();
+expectType<Equal<ExchangeCredential, CoreExchangeCredential>>();
 expectType<Equal<IsAny<SecretView['value']>, false>>();
 expectType<Equal<SecretView['version'], number>>();
 expectType<Equal<ListView['cursor'], string | undefined>>();
@@ -45,7 +57,25 @@ async function usage(client: VaultClient): Promise<void> {
   await client.readEverything();
   const page = await client.listSecrets({ prefix: 'a/' });
   for (const item of page.items) item.rotationDueAt.toUpperCase();
-  void [version, wrong];
+  const flagged = await client.listSecrets({ prefix: 'a/', flagged: true });
+  // @ts-expect-error flagged is a boolean, as the CLI's --flagged
+  await client.listSecrets({ flagged: 'true' });
+  const stored = await client.putExchangeKey(
+    'a/okx',
+    'okx',
+    { apiKey: 'k', secretKey: 's', passphrase: 'p' },
+    { cas: 0 },
+  );
+  // @ts-expect-error an exchange the vault does not know
+  await client.putExchangeKey('a/ftx', 'ftx', { apiKey: 'k', secretKey: 's' });
+  // @ts-expect-error a credential has a secretKey
+  await client.putExchangeKey('a/okx', 'okx', { apiKey: 'k' });
+  // @ts-expect-error a credential is apiKey, secretKey and passphrase, nothing else
+  await client.putExchangeKey('a/okx', 'okx', { apiKey: 'k', secretKey: 's', note: 'n' });
+  const checked = await client.recheckExchangeKey('a/okx');
+  const reasons: string[] = checked.flagged;
+  const canWithdraw: boolean | null | undefined = checked.check?.canWithdraw;
+  void [version, wrong, flagged, stored, reasons, canWithdraw];
 }
 
 describe('client types', () => {

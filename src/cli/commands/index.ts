@@ -3,6 +3,7 @@ import { auditCommands } from './audit';
 import { credentialsCommands } from './credentials';
 import { exchangeCheckCommands } from './exchange-check';
 import { policyCommands } from './policy';
+import { recheckCommands } from './recheck';
 import { rewrapCommands } from './rewrap';
 import { secretCommands } from './secrets';
 
@@ -12,6 +13,7 @@ import { secretCommands } from './secrets';
  */
 export const COMMANDS: readonly Command[] = [
   ...secretCommands,
+  ...recheckCommands,
   ...rewrapCommands,
   ...exchangeCheckCommands,
   ...auditCommands,

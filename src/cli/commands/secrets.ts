@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { MetadataView } from '../../client/vault-client';
+import type { ExchangeCredential, MetadataView } from '../../client/vault-client';
+import { EXCHANGES, type Exchange, isExchange, PASSPHRASE_EXCHANGES } from '../../core/exchange-keys';
 import { type CliIo, type Command, defineCommand } from '../command';
 import { connect } from '../connect';
 import { EXIT, OutcomeError, UsageError } from '../exit-codes';
@@ -64,14 +65,35 @@ async function readValue(io: CliIo, file: string | undefined, raw: boolean): Pro
   throw new UsageError('a value is a JSON string or a JSON object; use --raw to store other text as a string');
 }
 
+/** --exchange's value, checked before stdin is read: a typo costs nothing. */
+function exchangeOf(name: string | undefined, raw: boolean): Exchange | undefined {
+  if (name === undefined) return undefined;
+  if (!isExchange(name)) {
+    throw new UsageError(`--exchange ${JSON.stringify(name)} is not one the vault knows: ${EXCHANGES.join(', ')}`);
+  }
+  if (raw) throw new UsageError('--exchange and --raw do not go together: an exchange key is a JSON object');
+  return name;
+}
+
 const put = defineCommand({
   name: 'put',
   summary: 'write a new version of a secret, its value read from stdin or --file',
+  description: [
+    `With --exchange the value is that exchange's API key, a JSON object {"apiKey": ..., "secretKey": ...}`,
+    `(and "passphrase" on ${[...PASSPHRASE_EXCHANGES].join(', ')}). The vault asks the exchange what the key may do`,
+    'before it stores anything: a key that can withdraw is refused (exit 2, the reason on stderr, e.g.',
+    'withdraw_enabled). The output shows the key masked (apiKeyHint) and what the exchange said (check).',
+  ].join('\n'),
   args: ['PATH'],
   connects: true,
   options: {
     file: { type: 'string', arg: 'FILE', help: 'read the value from FILE instead of stdin' },
     raw: { type: 'boolean', help: 'store the text as a string (one trailing newline dropped), not as JSON' },
+    exchange: {
+      type: 'string',
+      arg: 'EXCHANGE',
+      help: `store an exchange API key of EXCHANGE: ${EXCHANGES.join(', ')}`,
+    },
     label: { type: 'string', arg: 'KEY=VALUE', multiple: true, help: 'a label (plaintext metadata, never a secret)' },
     cas: { type: 'string', arg: 'N', help: 'the version expected to be current (0: must not exist yet)' },
     'rotation-days': { type: 'string', arg: 'N', help: "this secret's rotation period" },
@@ -79,16 +101,27 @@ const put = defineCommand({
   refuse: (argv) => (argv.some((arg) => /^--value(=|$)/.test(arg)) ? ARGV_VALUE_REFUSED : undefined),
   extraArgs: ARGV_VALUE_REFUSED,
   async run({ positionals: [path], values, io, config }) {
+    const exchange = exchangeOf(values.exchange, values.raw ?? false);
     const value = await readValue(io, values.file, values.raw ?? false);
     const client = connect(values, config);
     const labels = labelsOf(values.label);
     const cas = wholeNumber('cas', values.cas, 0);
     const rotationDays = wholeNumber('rotation-days', values['rotation-days'], 1);
-    const result = await client.putSecret(path!, value, {
+    const opts = {
       ...(labels && { labels }),
       ...(cas !== undefined && { cas }),
       ...(rotationDays !== undefined && { rotationDays }),
-    });
+    };
+    let result: Awaited<ReturnType<typeof client.putSecret>>;
+    if (exchange === undefined) result = await client.putSecret(path!, value, opts);
+    else if (typeof value === 'string') {
+      throw new UsageError(
+        'with --exchange the value is a JSON object {"apiKey","secretKey"[,"passphrase"]}, not a string',
+      );
+    } else {
+      // Its shape is the vault's to check (400, naming the field and never its value).
+      result = await client.putExchangeKey(path!, exchange, value as unknown as ExchangeCredential, opts);
+    }
     writeJson(io, result);
     return EXIT.ok;
   },
@@ -141,12 +174,13 @@ const describe = defineCommand({
   },
 });
 
-function row(item: MetadataView): string[] {
+function row(item: MetadataView, flagged: boolean): string[] {
   const labels = Object.entries(item.labels)
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
   const state = item.versions.find((v) => v.version === item.version)?.state ?? 'gone';
-  return [item.path, String(item.version), state, item.updatedAt, item.rotationDueAt, labels];
+  const why = flagged ? [(item.flagged ?? []).join(',')] : [];
+  return [item.path, String(item.version), state, item.updatedAt, item.rotationDueAt, ...why, labels];
 }
 
 const list = defineCommand({
@@ -156,6 +190,10 @@ const list = defineCommand({
   options: {
     prefix: { type: 'string', arg: 'P', help: 'only paths that start with P' },
     'rotation-due': { type: 'boolean', help: 'only secrets older than their rotation period' },
+    flagged: {
+      type: 'boolean',
+      help: 'only exchange keys whose latest re-check flagged them (recheck, exchange-check); the table shows why',
+    },
     limit: { type: 'string', arg: 'N', help: 'items per page, 1..100 (default 50)' },
     cursor: { type: 'string', arg: 'C', help: 'continue from the cursor a previous page ended with' },
     all: { type: 'boolean', help: 'follow cursors to the end' },
@@ -172,16 +210,20 @@ const list = defineCommand({
       const page = await client.listSecrets({
         ...(values.prefix !== undefined && { prefix: values.prefix }),
         ...(values['rotation-due'] && { rotationDue: true }),
+        ...(values.flagged && { flagged: true }),
         ...(limit !== undefined && { limit }),
         ...(cursor !== undefined && { cursor }),
       });
       for (const item of page.items) {
-        if (asTable) rows.push(row(item));
+        if (asTable) rows.push(row(item, values.flagged ?? false));
         else io.stdout.write(`${JSON.stringify(item)}\n`);
       }
       cursor = page.cursor;
     } while (values.all && cursor !== undefined);
-    if (asTable) io.stdout.write(table(['PATH', 'VERSION', 'STATE', 'UPDATED', 'ROTATION DUE', 'LABELS'], rows));
+    if (asTable) {
+      const why = values.flagged ? ['FLAGGED'] : [];
+      io.stdout.write(table(['PATH', 'VERSION', 'STATE', 'UPDATED', 'ROTATION DUE', ...why, 'LABELS'], rows));
+    }
     if (cursor !== undefined) io.stderr.write(`more: kms-vault list --cursor ${cursor} (or --all)\n`);
     return EXIT.ok;
   },
