@@ -85,12 +85,13 @@ export function exitCodeOf(error: unknown): number {
 }
 
 /**
- * A 422's details: why the vault refused an exchange key (`withdraw_enabled`), or what the
- * exchange answered (`exchangeCode: 50111`). The vault writes them for callers and never puts a
- * value in them. Other statuses' details (a 400's one line per invalid field) are not printed.
+ * The details of a refusal: a 400's one line per invalid field (`body.value.passphrase: is
+ * required`: the field and the rule, never its value) or a 422's reasons (`withdraw_enabled`,
+ * `exchangeCode: 50111`). The vault writes them for callers and never puts a value in them.
  */
 function refusalDetails(error: VaultClientError): string {
-  return error.status === 422 && error.details && error.details.length > 0 ? ` [${error.details.join('; ')}]` : '';
+  const shown = error.status === 400 || error.status === 422;
+  return shown && error.details && error.details.length > 0 ? ` [${error.details.join('; ')}]` : '';
 }
 
 /**

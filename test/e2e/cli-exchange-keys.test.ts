@@ -86,6 +86,19 @@ describe('kms-vault put --exchange', () => {
     expectNoSecret(put.stderr);
   });
 
+  it('a credential of the wrong shape is exit 2, its stderr naming the field, never its value', async () => {
+    const asked = world.stubs.okx!.requests.length;
+    const put = await cli(['put', 'cli/u3/okx-shape', '--exchange', 'okx'], {
+      input: JSON.stringify({ apiKey: 'cli-okx-trade', secretKey: SECRET }),
+    });
+    expect(put.code).toBe(EXIT.usage);
+    expect(put.stderr).toMatch(
+      /^kms-vault: validation_error: invalid okx credential \[passphrase: .+\] \(request [\w-]+\)\n$/,
+    );
+    expectNoSecret(put.stderr);
+    expect(world.stubs.okx!.requests.length).toBe(asked);
+  });
+
   it('checks the exchange name and the value before asking anything of the vault', async () => {
     const asked = world.stubs.okx!.requests.length;
     // stdin is a terminal: were it read first, the error would be about that.
