@@ -15,8 +15,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDynalite } from '../src/adapters/dynamodb/embedded-dynalite';
 import { defaultAuditTableName, ensureAuditTable } from '../src/adapters/dynamodb/audit-table';
+import { startDynalite } from '../src/adapters/dynamodb/embedded-dynalite';
 import { ensureTable } from '../src/adapters/dynamodb/table';
 import { FakeKms } from '../test/support/fake-kms';
 import { serveKms } from '../test/support/fake-kms-server';
