@@ -40,8 +40,9 @@ export interface ResponseSpec {
 }
 
 /**
- * One route, declared once: express mounts it (routes.ts) and the OpenAPI document describes it
- * (openapi.ts) from the same object, so a route cannot exist without its description.
+ * One route, declared once: both HTTP fronts serve it (app.ts, lambda-front.ts) and the OpenAPI
+ * document describes it (openapi.ts) from the same object, so a route cannot exist without its
+ * description.
  */
 export interface RouteSpec<
   A extends RouteAction = RouteAction,
@@ -89,4 +90,15 @@ export function defineRoute<
 /** The part of a template before `{path}`, or undefined when it has no path parameter. */
 export function pathPrefix(template: string): string | undefined {
   return template.endsWith('/{path}') ? template.slice(0, -'{path}'.length) : undefined;
+}
+
+/**
+ * What a template matches, as express mounts it: a template ending in `{path}` is its prefix
+ * followed by anything, with no parameter (the router would decode a parameter, and throw on
+ * `%ff`, while handlers read the raw path, which path validation then judges like any other);
+ * any other template is itself, exactly.
+ */
+export function routeMatcher(template: string): string | RegExp {
+  const prefix = pathPrefix(template);
+  return prefix ? new RegExp(`^${prefix.replace(/[.]/g, '\\.')}.+$`) : template;
 }

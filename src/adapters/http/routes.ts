@@ -1,17 +1,13 @@
-import type { NextFunction, Request, Response, Router } from 'express';
 import { AccessDeniedError } from '../../core/errors';
 import { holdsAnywhere } from '../../core/policy';
-import { parse } from './body';
 import { RouteNotFoundError } from './errors';
-import { callerOf } from './request-state';
-import { defineRoute, pathPrefix, type RouteDeps, type RouteSpec } from './route-spec';
+import { defineRoute, type RouteSpec } from './route-spec';
 import * as schemas from './schemas';
 import {
   descriptionViewSchema,
   healthSchema,
   historyViewSchema,
   listViewSchema,
-  metadataViewSchema,
   mutationViewSchema,
   recheckViewSchema,
   rewrapViewSchema,
@@ -33,8 +29,8 @@ const DEFAULT_LIST_LIMIT = 50;
 /**
  * The API, one entry per route: method, template, policy action, query and body schemas,
  * responses and error statuses, and a thin handler (parse is done for it; it calls one use
- * case and says what to answer). Express mounts this table and the OpenAPI document describes
- * it; to add a route, add an entry here, then run `npm run openapi` (the drift test fails
+ * case and says what to answer). Both HTTP fronts serve this table (express in app.ts, API
+ * Gateway events in lambda-front.ts) and the OpenAPI document describes it; to add a route, add an entry here, then run `npm run openapi` (the drift test fails
  * until docs/openapi.json matches) and, unless it is serverOnly, give it an API Gateway event
  * in serverless.yml (test/deploy checks the two agree).
  */
@@ -267,39 +263,3 @@ export const ROUTES: readonly RouteSpec[] = [
     },
   }),
 ];
-
-type Mountable = Pick<Router, 'get' | 'put' | 'post' | 'delete'>;
-
-/**
- * Mounts the table's routes of one kind: the public ones go before identity, the signed ones
- * after it. A template ending in `{path}` matches its prefix followed by anything, with no
- * parameter: the router would decode a parameter (and throw on `%ff`), while handlers read the
- * raw path, which path validation then judges like any other.
- */
-export function mountRoutes(router: Mountable, deps: RouteDeps, kind: 'public' | 'signed'): void {
-  for (const route of ROUTES) {
-    if ((route.action === 'public') !== (kind === 'public')) continue;
-    const prefix = pathPrefix(route.template);
-    const matcher = prefix ? new RegExp(`^${prefix.replace(/[.]/g, '\\.')}.+$`) : route.template;
-    router[route.method](matcher, (req: Request, res: Response, next: NextFunction) => {
-      res.locals.route = route.template;
-      Promise.resolve()
-        .then(async () => {
-          const input = {
-            caller: kind === 'public' ? undefined : callerOf(res),
-            path: prefix ? req.path.slice(prefix.length) : '',
-            query: parse(route.query, req.query, 'query'),
-            body: route.body ? parse(route.body, res.locals.body, 'body') : undefined,
-          };
-          send(res, await route.handle(input as never, deps));
-        })
-        .catch(next);
-    });
-  }
-}
-
-function send(res: Response, reply: Awaited<ReturnType<RouteSpec['handle']>>): void {
-  if ('json' in reply) res.status(reply.status).json(reply.json);
-  else if ('text' in reply) res.status(reply.status).type(reply.contentType).send(reply.text);
-  else res.status(reply.status).end();
-}
