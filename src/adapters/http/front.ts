@@ -32,7 +32,11 @@ export interface FrontOptions {
   metricsText?: () => string;
 }
 
-/** What route handlers may use; the OpenAPI document is built once, on first use. */
+/**
+ * What route handlers may use. The OpenAPI document, and the response schemas it describes
+ * (view-schemas.ts), are built on first use: they serve only GET /openapi.json, and building
+ * them would otherwise be part of every Lambda cold start.
+ */
 export function routeDeps(options: FrontOptions): RouteDeps {
   let document: unknown;
   return {

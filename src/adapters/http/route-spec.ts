@@ -1,7 +1,7 @@
 import type * as z from 'zod/mini';
 import type { Action, Policy } from '../../core/policy';
 import type { Caller, Vault } from '../../core/vault';
-import type { ErrorStatus } from './view-schemas';
+import type { ErrorStatus, ViewSchemas } from './view-schemas';
 
 /** What a route's handler may use. */
 export interface RouteDeps {
@@ -33,8 +33,13 @@ export type Reply =
 
 export interface ResponseSpec {
   description: string;
-  /** The body's schema; absent for an empty body. */
-  schema?: z.ZodMiniType;
+  /**
+   * The body's schema, picked from the response schemas (view-schemas.ts); absent for an empty
+   * body. A pick, not the schema itself: the response schemas are built on first use (by the
+   * OpenAPI document and tests), not when the table is, so a Lambda cold start does not pay for
+   * them.
+   */
+  schema?: (views: ViewSchemas) => z.ZodMiniType;
   /** Default application/json. */
   contentType?: string;
 }

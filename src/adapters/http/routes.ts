@@ -4,16 +4,6 @@ import { RouteNotFoundError } from './errors';
 import { defineRoute, type RouteSpec } from './route-spec';
 import * as schemas from './schemas';
 import {
-  descriptionViewSchema,
-  healthSchema,
-  historyViewSchema,
-  listViewSchema,
-  mutationViewSchema,
-  recheckViewSchema,
-  rewrapViewSchema,
-  secretViewSchema,
-} from './view-schemas';
-import {
   descriptionView,
   historyView,
   type ListView,
@@ -43,7 +33,7 @@ export const ROUTES: readonly RouteSpec[] = [
     description: 'No authentication and no dependency calls.',
     action: 'public',
     query: schemas.emptyQuery,
-    responses: { 200: { description: 'the process is up', schema: healthSchema } },
+    responses: { 200: { description: 'the process is up', schema: (v) => v.healthSchema } },
     errors: [],
     handle: async () => ({ status: 200, json: { status: 'ok' } }),
   }),
@@ -70,8 +60,8 @@ export const ROUTES: readonly RouteSpec[] = [
     query: schemas.emptyQuery,
     body: schemas.putSecretBody,
     responses: {
-      200: { description: 'a new version of an existing secret', schema: mutationViewSchema },
-      201: { description: 'the first version', schema: mutationViewSchema },
+      200: { description: 'a new version of an existing secret', schema: (v) => v.mutationViewSchema },
+      201: { description: 'the first version', schema: (v) => v.mutationViewSchema },
     },
     errors: [409, 410],
     handle: async ({ caller, path, body }, { vault }) => {
@@ -86,7 +76,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Read the current version, or ?version=n',
     action: 'read',
     query: schemas.getSecretQuery,
-    responses: { 200: { description: 'the value and its version', schema: secretViewSchema } },
+    responses: { 200: { description: 'the value and its version', schema: (v) => v.secretViewSchema } },
     errors: [404, 410],
     handle: async ({ caller, path, query }, { vault }) => ({
       status: 200,
@@ -100,7 +90,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Soft-delete versions (the current one by default); recoverable',
     action: 'delete',
     query: schemas.deleteSecretQuery,
-    responses: { 200: { description: 'the secret after the change', schema: mutationViewSchema } },
+    responses: { 200: { description: 'the secret after the change', schema: (v) => v.mutationViewSchema } },
     errors: [404, 409, 410],
     handle: async ({ caller, path, query }, { vault }) => ({
       status: 200,
@@ -116,7 +106,7 @@ export const ROUTES: readonly RouteSpec[] = [
       'Only secrets the caller may both list and describe. A page may hold fewer than limit items; only a missing cursor means the end.',
     action: 'list',
     query: schemas.listQuery,
-    responses: { 200: { description: 'a page', schema: listViewSchema } },
+    responses: { 200: { description: 'a page', schema: (v) => v.listViewSchema } },
     errors: [],
     handle: async ({ caller, query }, { vault }) => {
       const page = await vault.list(caller, {
@@ -138,7 +128,7 @@ export const ROUTES: readonly RouteSpec[] = [
     action: 'describe',
     query: schemas.emptyQuery,
     description: 'A caller who may also audit the secret gets a summary of recent reads (access).',
-    responses: { 200: { description: 'the metadata', schema: descriptionViewSchema } },
+    responses: { 200: { description: 'the metadata', schema: (v) => v.descriptionViewSchema } },
     errors: [404],
     handle: async ({ caller, path }, { vault }) => ({
       status: 200,
@@ -167,7 +157,7 @@ export const ROUTES: readonly RouteSpec[] = [
     action: 'delete',
     query: schemas.emptyQuery,
     body: schemas.versionsBody,
-    responses: { 200: { description: 'the secret after the change', schema: mutationViewSchema } },
+    responses: { 200: { description: 'the secret after the change', schema: (v) => v.mutationViewSchema } },
     errors: [404, 409, 410],
     handle: async ({ caller, path, body }, { vault }) => ({
       status: 200,
@@ -182,7 +172,7 @@ export const ROUTES: readonly RouteSpec[] = [
     action: 'destroy',
     query: schemas.emptyQuery,
     body: schemas.versionsBody,
-    responses: { 200: { description: 'the secret after the change', schema: mutationViewSchema } },
+    responses: { 200: { description: 'the secret after the change', schema: (v) => v.mutationViewSchema } },
     errors: [404, 409, 410],
     handle: async ({ caller, path, body }, { vault }) => ({
       status: 200,
@@ -197,7 +187,7 @@ export const ROUTES: readonly RouteSpec[] = [
     action: 'admin',
     query: schemas.emptyQuery,
     body: schemas.emptyBody,
-    responses: { 200: { description: 'what moved', schema: rewrapViewSchema } },
+    responses: { 200: { description: 'what moved', schema: (v) => v.rewrapViewSchema } },
     errors: [404, 409],
     handle: async ({ caller, path }, { vault }) => ({
       status: 200,
@@ -214,7 +204,7 @@ export const ROUTES: readonly RouteSpec[] = [
     action: 'check',
     query: schemas.emptyQuery,
     body: schemas.emptyBody,
-    responses: { 200: { description: 'the check and any flags', schema: recheckViewSchema } },
+    responses: { 200: { description: 'the check and any flags', schema: (v) => v.recheckViewSchema } },
     errors: [404, 409, 410, 422],
     handle: async ({ caller, path }, { vault }) => ({
       status: 200,
@@ -230,7 +220,7 @@ export const ROUTES: readonly RouteSpec[] = [
       'Who did what to the secret, when and why (X-Vault-Purpose), from the durable access trail; never a value. Needs the audit action, not read.',
     action: 'audit',
     query: schemas.historyQuery,
-    responses: { 200: { description: 'a page of records', schema: historyViewSchema } },
+    responses: { 200: { description: 'a page of records', schema: (v) => v.historyViewSchema } },
     errors: [404],
     handle: async ({ caller, path, query }, { vault }) => ({
       status: 200,
