@@ -393,6 +393,22 @@ describe('the built Lambda bundle', () => {
     expect(inputs.filter((input) => /^src\/(server|adapters\/local-keys|adapters\/auth\/sigv4)/.test(input))).toEqual(
       [],
     );
+    // The Lambda front reads API Gateway events itself: no HTTP framework or adapter is loaded.
+    expect(
+      inputs.filter((input) =>
+        /node_modules\/(express|router|@codegenie\/serverless-express|type-is|mime-types|mime-db)\//.test(input),
+      ),
+    ).toEqual([]);
+    expect(inputs.filter((input) => /^src\/adapters\/http\/app\.ts$/.test(input))).toEqual([]);
+  });
+
+  it('serves the OpenAPI document, built on first request', async () => {
+    const result = await invoke(restEvent({ method: 'GET', path: '/openapi.json' }));
+    expect(result.statusCode).toBe(200);
+    const document = json(result) as { openapi?: string; paths?: Record<string, unknown> };
+    expect(document.openapi).toBe('3.1.0');
+    expect(Object.keys(document.paths ?? {})).toContain('/v1/secrets/{path}');
+    expect(header(result, 'cache-control')).toBe('no-store');
   });
 
   it('answers /healthz without identity', async () => {

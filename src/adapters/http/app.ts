@@ -1,50 +1,28 @@
-import { randomUUID } from 'node:crypto';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Policy } from '../../core/policy';
-import { normalisePrincipal } from '../../core/principal';
-import type { Vault } from '../../core/vault';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Authenticator } from '../auth/authenticator';
-import type { Logger } from '../log/logger';
-import { parseJsonBody } from './body';
 import { readRawBody, refuseUnreadableBodies } from './body-limits';
-import { callerContext } from './caller-context';
-import { errorMiddleware, RouteNotFoundError, UnsupportedMediaTypeError } from './errors';
-import './request-state';
-import { openApiDocument } from './openapi';
-import { type RequestOutcome, wellFormedRequestId } from './request-outcome';
-import type { RouteDeps } from './route-spec';
-import { mountRoutes } from './routes';
+import { errorMiddleware, RouteNotFoundError } from './errors';
+import { callRoute, type FrontOptions, finishRequest, identify, jsonBodyOf, requestIdFor, routeDeps } from './front';
+import { wellFormedRequestId } from './request-outcome';
+import { callerOf } from './request-state';
+import { type Reply, type RouteDeps, routeMatcher } from './route-spec';
+import { ROUTES } from './routes';
 
-export interface AppOptions {
-  vault: Vault;
+export interface AppOptions extends FrontOptions {
   authenticate: Authenticator;
-  logger: Logger;
-  /** The policy in force, for routes outside the Vault (GET /metrics); the Vault holds its own. */
-  policy: Policy;
-  /** Sees every finished request (metrics). */
-  observe?: (outcome: RequestOutcome) => void;
-  /** Prometheus text for GET /metrics (server mode); without it that route is a 404. */
-  metricsText?: () => string;
-  /** The request id a front already has (API Gateway's on Lambda); otherwise a fresh UUID. */
+  /** The request id a front already has; otherwise a fresh UUID. */
   requestIdOf?: (req: Request) => string | undefined;
 }
 
 /**
- * The HTTP adapter. Order matters: request id and logging first, then identity (before the
- * body is parsed or anything reaches the core), then the routes, then one error middleware.
+ * The HTTP adapter of server mode (`npm start`). Order matters: request id and logging first,
+ * then the public routes, then identity (before the body is parsed or anything reaches the
+ * core), then the signed routes, then one error middleware. The steps themselves are shared
+ * with the Lambda front (front.ts), which runs them in the same order without express.
  */
 export function createApp(options: AppOptions): express.Express {
   const { authenticate, logger } = options;
-  let document: unknown;
-  const deps: RouteDeps = {
-    vault: options.vault,
-    policy: options.policy,
-    ...(options.metricsText && { metricsText: options.metricsText }),
-    openApi: () => {
-      document ??= openApiDocument();
-      return document;
-    },
-  };
+  const deps = routeDeps(options);
   const app = express();
   app.disable('x-powered-by');
   app.set('case sensitive routing', true);
@@ -58,7 +36,7 @@ export function createApp(options: AppOptions): express.Express {
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
-    const requestId = wellFormedRequestId(options.requestIdOf?.(req)) ?? randomUUID();
+    const requestId = requestIdFor(options.requestIdOf?.(req));
     // The caller's own id, when it is one we can log safely, goes beside ours.
     const callerRequestId = wellFormedRequestId(req.headers['x-request-id']);
     res.locals.requestId = requestId;
@@ -66,21 +44,17 @@ export function createApp(options: AppOptions): express.Express {
     res.setHeader('X-Request-Id', requestId);
     res.on('finish', () => {
       const { route, caller, errorCode, errorDetail } = res.locals;
-      const latencyMs = Number((process.hrtime.bigint() - started) / 1000n) / 1000;
-      // Never the body, the value, a key or a query string (cursors and prefixes stay out).
-      logger.write({
-        type: 'request',
+      finishRequest(options, {
         requestId,
-        ...(callerRequestId && { callerRequestId }),
+        callerRequestId,
         method: req.method,
-        route: route ?? 'unmatched',
+        route,
         status: res.statusCode,
-        latencyMs,
-        principal: caller?.principal ?? null,
-        ...(errorCode && { error: errorCode }),
-        ...(errorDetail && { detail: errorDetail }),
+        started,
+        caller,
+        errorCode,
+        errorDetail,
       });
-      options.observe?.({ method: req.method, route: route ?? 'unmatched', status: res.statusCode, latencyMs });
     });
     next();
   });
@@ -92,19 +66,17 @@ export function createApp(options: AppOptions): express.Express {
   app.use((req: Request, res: Response, next: NextFunction) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     Promise.resolve()
-      .then(() => authenticate({ method: req.method, url: req.originalUrl, headers: req.headers, body }))
-      .then((stated) => {
-        // The one place a principal enters: sessions become their role, the root is refused.
-        res.locals.caller = {
-          principal: normalisePrincipal(stated),
-          requestId: res.locals.requestId,
-          // The stated purpose, and on Lambda API Gateway's request id, for the access trail.
-          ...callerContext(req.headers, options.requestIdOf?.(req)),
-        };
-        if (req.method === 'PUT' || req.method === 'POST') {
-          if (!req.is('application/json')) throw new UnsupportedMediaTypeError();
-          res.locals.body = body.length === 0 ? {} : parseJsonBody(body);
-        }
+      .then(() =>
+        identify(
+          authenticate,
+          { method: req.method, url: req.originalUrl, headers: req.headers, body },
+          res.locals.requestId,
+          options.requestIdOf?.(req),
+        ),
+      )
+      .then((caller) => {
+        res.locals.caller = caller;
+        res.locals.body = jsonBodyOf(req.method, req.headers, body);
         next();
       })
       .catch(next);
@@ -115,4 +87,32 @@ export function createApp(options: AppOptions): express.Express {
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new RouteNotFoundError()));
   app.use(errorMiddleware(logger));
   return app;
+}
+
+type Mountable = Pick<Router, 'get' | 'put' | 'post' | 'delete'>;
+
+/**
+ * Mounts the table's routes of one kind: the public ones go before identity, the signed ones
+ * after it. Each matches as routeMatcher says (the Lambda front's findRoute follows the same
+ * rules).
+ */
+function mountRoutes(router: Mountable, deps: RouteDeps, kind: 'public' | 'signed'): void {
+  for (const route of ROUTES) {
+    if ((route.action === 'public') !== (kind === 'public')) continue;
+    router[route.method](routeMatcher(route.template), (req: Request, res: Response, next: NextFunction) => {
+      res.locals.route = route.template;
+      Promise.resolve()
+        .then(async () => {
+          const caller = kind === 'public' ? undefined : callerOf(res);
+          send(res, await callRoute(route, { caller, path: req.path, query: req.query, body: res.locals.body }, deps));
+        })
+        .catch(next);
+    });
+  }
+}
+
+function send(res: Response, reply: Reply): void {
+  if ('json' in reply) res.status(reply.status).json(reply.json);
+  else if ('text' in reply) res.status(reply.status).type(reply.contentType).send(reply.text);
+  else res.status(reply.status).end();
 }

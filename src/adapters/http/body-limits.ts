@@ -1,31 +1,47 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
-import { TooLargeError, ValidationError } from '../../core/errors';
+import { TooLargeError, ValidationError, type VaultError } from '../../core/errors';
 import { UnsupportedMediaTypeError } from './errors';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
+const tooLarge = () => new TooLargeError(`request body is larger than ${MAX_BODY_BYTES / 1024} KiB`);
+
 /**
- * Refuses, from the headers alone, bodies the vault will not read, before a byte of them is
- * read and before identity (which needs the body's hash):
+ * Why the vault will not read a request's body, from its headers alone (before a byte of it is
+ * read and before identity, which needs the body's hash), or undefined:
  * - any Content-Encoding but identity: decompressing would hand the verifier bytes other than
  *   the ones sent (a spec-following signer hashes what it sends) and would run a decompressor
  *   for anyone, signed or not;
  * - a declared Content-Length over the limit: answered at once instead of after the client
  *   has sent (or failed to send) the whole body.
- * The connection is closed after such an answer, because the body is still on it, unread.
+ * Both fronts ask this (express below, the Lambda front with the event's headers).
  */
-export function refuseUnreadableBodies(req: Request, res: Response, next: NextFunction): void {
-  const encoding = req.headers['content-encoding']?.trim().toLowerCase();
+export function unreadableBody(headers: IncomingHttpHeaders): VaultError | undefined {
+  const encoding = headers['content-encoding']?.trim().toLowerCase();
   if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
-    res.setHeader('Connection', 'close');
-    next(new UnsupportedMediaTypeError('request bodies must not be compressed (Content-Encoding: identity only)'));
-    return;
+    return new UnsupportedMediaTypeError('request bodies must not be compressed (Content-Encoding: identity only)');
   }
   // Node's parser has already refused a Content-Length that is not a plain number.
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) {
+  const declared = headers['content-length'];
+  if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) return tooLarge();
+  return undefined;
+}
+
+/** A body longer than the vault reads, once it is read (a front without Content-Length checks). */
+export function bodyTooLarge(body: Buffer): VaultError | undefined {
+  return body.length > MAX_BODY_BYTES ? tooLarge() : undefined;
+}
+
+/**
+ * Refuses bodies the vault will not read (unreadableBody). The connection is closed after such
+ * an answer, because the body is still on it, unread.
+ */
+export function refuseUnreadableBodies(req: Request, res: Response, next: NextFunction): void {
+  const refusal = unreadableBody(req.headers);
+  if (refusal) {
     res.setHeader('Connection', 'close');
-    next(new TooLargeError(`request body is larger than ${MAX_BODY_BYTES / 1024} KiB`));
+    next(refusal);
     return;
   }
   next();
@@ -60,7 +76,7 @@ export function readRawBody(req: Request, _res: Response, next: NextFunction): v
   };
   const onData = (chunk: Buffer) => {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) finish(new TooLargeError(`request body is larger than ${MAX_BODY_BYTES / 1024} KiB`));
+    if (size > MAX_BODY_BYTES) finish(tooLarge());
     else chunks.push(chunk);
   };
   const onEnd = () => finish();

@@ -100,41 +100,71 @@ function detailsOf(error: VaultError): string[] | undefined {
   return undefined;
 }
 
+/** The error body every response of the API has: `{"error": {code, message, requestId, details?}}`. */
+export function errorBody(code: string, message: string, requestId: string, details?: string[]) {
+  return { error: { code, message, requestId, ...(details && details.length > 0 && { details }) } };
+}
+
 export function sendError(res: Response, status: number, code: string, message: string, details?: string[]): void {
-  const { requestId } = res.locals;
-  res.status(status).json({ error: { code, message, requestId, ...(details && details.length > 0 && { details }) } });
+  res.status(status).json(errorBody(code, message, res.locals.requestId, details));
+}
+
+/** What an error becomes in HTTP, whichever front answers it (express or the Lambda front). */
+export interface ErrorReply {
+  status: number;
+  code: string;
+  /** Written for callers: a vault error's own message, or 'internal error' for every 500. */
+  message: string;
+  details?: string[];
+  /** Seconds, for a Retry-After header (503). */
+  retryAfterSeconds?: number;
+  /** Log-only detail (which check, which dependency); never sent to callers. */
+  errorDetail?: string;
+  /** For 5xx: the error to log with logFailure (by name and stack, never its message). */
+  failure?: Error;
 }
 
 /**
- * The one place errors become HTTP. Vault errors keep their code and message (written for
- * callers); anything else is a 500 with no detail, and its cause is logged by name and stack
- * only: messages of parse errors quote the request body, so they are never logged.
+ * The one place errors become HTTP, as data: both fronts render it. Vault errors keep their
+ * code and message (written for callers); anything else is a 500 with no detail. Pure: the
+ * caller logs `failure` (logFailure) and sends the rest.
  */
-export function errorMiddleware(logger: Logger): ErrorRequestHandler {
-  return (raw, _req, res, _next) => {
-    const error = raw instanceof VaultError ? raw : (fromHttpStack(raw as HttpStackError | undefined) ?? raw);
-    if (res.headersSent) return;
-    if (error instanceof VaultError) {
-      const status = statusOf(error);
-      res.locals.errorCode = error.code;
-      if (error instanceof DependencyError) {
-        res.locals.errorDetail = error.detail;
-        res.setHeader('Retry-After', String(error.retryAfterSeconds));
-      }
-      if (error instanceof AuthenticationError) res.locals.errorDetail = error.reason;
-      if (status >= 500) logFailure(logger, res.locals.requestId, error);
-      // Integrity failures are answered without detail: the caller learns only that it failed.
-      const message = status === 500 ? 'internal error' : error.message;
-      sendError(res, status, error.code, message, detailsOf(error));
-      return;
-    }
-    res.locals.errorCode = 'internal';
-    logFailure(logger, res.locals.requestId, error as Error);
-    sendError(res, 500, 'internal', 'internal error');
+export function errorReply(raw: unknown): ErrorReply {
+  const error = raw instanceof VaultError ? raw : (fromHttpStack(raw as HttpStackError | undefined) ?? raw);
+  if (!(error instanceof VaultError)) {
+    return { status: 500, code: 'internal', message: 'internal error', failure: error as Error };
+  }
+  const status = statusOf(error);
+  const details = detailsOf(error);
+  return {
+    status,
+    code: error.code,
+    // Integrity failures are answered without detail: the caller learns only that it failed.
+    message: status === 500 ? 'internal error' : error.message,
+    ...(details && { details }),
+    ...(error instanceof DependencyError && { retryAfterSeconds: error.retryAfterSeconds, errorDetail: error.detail }),
+    ...(error instanceof AuthenticationError && { errorDetail: error.reason }),
+    ...(status >= 500 && { failure: error }),
   };
 }
 
-function logFailure(logger: Logger, requestId: string, error: Error): void {
+/**
+ * The express end of errorReply. Messages of parse errors quote the request body, so a
+ * failure is logged by name and stack only.
+ */
+export function errorMiddleware(logger: Logger): ErrorRequestHandler {
+  return (raw, _req, res, _next) => {
+    if (res.headersSent) return;
+    const reply = errorReply(raw);
+    res.locals.errorCode = reply.code;
+    if (reply.errorDetail !== undefined) res.locals.errorDetail = reply.errorDetail;
+    if (reply.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(reply.retryAfterSeconds));
+    if (reply.status >= 500) logFailure(logger, res.locals.requestId, reply.failure);
+    sendError(res, reply.status, reply.code, reply.message, reply.details);
+  };
+}
+
+export function logFailure(logger: Logger, requestId: string, error: Error | undefined): void {
   const stack = (error?.stack ?? '')
     .split('\n')
     .slice(1, 8)

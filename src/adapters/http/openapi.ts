@@ -3,7 +3,7 @@ import { MAX_PATH_LENGTH, MAX_SEGMENTS } from '../../core/paths';
 import type { ResponseSpec, RouteSpec } from './route-spec';
 import { ROUTES } from './routes';
 import { components } from './schemas';
-import { ERROR_DESCRIPTIONS, type ErrorStatus, errorSchemas } from './view-schemas';
+import { ERROR_DESCRIPTIONS, type ErrorStatus, type ViewSchemas, viewSchemas } from './view-schemas';
 
 type Json = Record<string, unknown>;
 
@@ -45,17 +45,21 @@ function queryParameters(query: z.ZodMiniType): Json[] {
   });
 }
 
-function successResponse(spec: ResponseSpec): Json {
+function successResponse(spec: ResponseSpec, views: ViewSchemas): Json {
   return {
     description: spec.description,
     headers: { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } },
     ...(spec.contentType || spec.schema
-      ? { content: { [spec.contentType ?? 'application/json']: spec.schema ? { schema: schemaOf(spec.schema) } : {} } }
+      ? {
+          content: {
+            [spec.contentType ?? 'application/json']: spec.schema ? { schema: schemaOf(spec.schema(views)) } : {},
+          },
+        }
       : {}),
   };
 }
 
-function operation(route: RouteSpec): Json {
+function operation(route: RouteSpec, views: ViewSchemas): Json {
   const signed = route.action !== 'public';
   const hasBody = route.method === 'put' || route.method === 'post';
   const errors = new Set<ErrorStatus>([
@@ -65,7 +69,7 @@ function operation(route: RouteSpec): Json {
     ...SERVER_ERRORS,
   ]);
   const responses: Json = {};
-  for (const [status, spec] of Object.entries(route.responses)) responses[status] = successResponse(spec);
+  for (const [status, spec] of Object.entries(route.responses)) responses[status] = successResponse(spec, views);
   for (const status of [...errors].sort())
     responses[String(status)] = { $ref: `#/components/responses/Error${status}` };
   return {
@@ -85,9 +89,9 @@ function operation(route: RouteSpec): Json {
   };
 }
 
-function errorResponses(): Json {
+function errorResponses(views: ViewSchemas): Json {
   const out: Json = {};
-  for (const [status, schema] of Object.entries(errorSchemas)) {
+  for (const [status, schema] of Object.entries(views.errorSchemas)) {
     const code = Number(status) as ErrorStatus;
     out[`Error${code}`] = {
       description: ERROR_DESCRIPTIONS[code],
@@ -106,10 +110,12 @@ function errorResponses(): Json {
  * routes use. `npm run openapi` writes it to docs/openapi.json; a test fails when they drift.
  */
 export function openApiDocument(routes: readonly RouteSpec[] = ROUTES): Json {
+  // Every response schema is registered in `components` once built, before the registry is read.
+  const views = viewSchemas();
   const paths: Record<string, Json> = {};
   for (const route of routes) {
     paths[route.template] ??= {};
-    paths[route.template]![route.method] = operation(route);
+    paths[route.template]![route.method] = operation(route, views);
   }
   const schemas = z.toJSONSchema(components, { ...JSON_SCHEMA, uri: (id) => `${SCHEMA_REF}${id}` }).schemas;
   return {
@@ -129,7 +135,7 @@ export function openApiDocument(routes: readonly RouteSpec[] = ROUTES): Json {
           .sort(([a], [b]) => (a < b ? -1 : 1))
           .map(([id, schema]) => [id, clean(schema as Json)]),
       ),
-      responses: errorResponses(),
+      responses: errorResponses(views),
       parameters: {
         SecretPath: {
           name: 'path',

@@ -1,7 +1,7 @@
 import type * as z from 'zod/mini';
 import type { Action, Policy } from '../../core/policy';
 import type { Caller, Vault } from '../../core/vault';
-import type { ErrorStatus } from './view-schemas';
+import type { ErrorStatus, ViewSchemas } from './view-schemas';
 
 /** What a route's handler may use. */
 export interface RouteDeps {
@@ -33,15 +33,21 @@ export type Reply =
 
 export interface ResponseSpec {
   description: string;
-  /** The body's schema; absent for an empty body. */
-  schema?: z.ZodMiniType;
+  /**
+   * The body's schema, picked from the response schemas (view-schemas.ts); absent for an empty
+   * body. A pick, not the schema itself: the response schemas are built on first use (by the
+   * OpenAPI document and tests), not when the table is, so a Lambda cold start does not pay for
+   * them.
+   */
+  schema?: (views: ViewSchemas) => z.ZodMiniType;
   /** Default application/json. */
   contentType?: string;
 }
 
 /**
- * One route, declared once: express mounts it (routes.ts) and the OpenAPI document describes it
- * (openapi.ts) from the same object, so a route cannot exist without its description.
+ * One route, declared once: both HTTP fronts serve it (app.ts, lambda-front.ts) and the OpenAPI
+ * document describes it (openapi.ts) from the same object, so a route cannot exist without its
+ * description.
  */
 export interface RouteSpec<
   A extends RouteAction = RouteAction,
@@ -89,4 +95,15 @@ export function defineRoute<
 /** The part of a template before `{path}`, or undefined when it has no path parameter. */
 export function pathPrefix(template: string): string | undefined {
   return template.endsWith('/{path}') ? template.slice(0, -'{path}'.length) : undefined;
+}
+
+/**
+ * What a template matches, as express mounts it: a template ending in `{path}` is its prefix
+ * followed by anything, with no parameter (the router would decode a parameter, and throw on
+ * `%ff`, while handlers read the raw path, which path validation then judges like any other);
+ * any other template is itself, exactly.
+ */
+export function routeMatcher(template: string): string | RegExp {
+  const prefix = pathPrefix(template);
+  return prefix ? new RegExp(`^${prefix.replace(/[.]/g, '\\.')}.+$`) : template;
 }

@@ -1,22 +1,8 @@
-import type { NextFunction, Request, Response, Router } from 'express';
 import { AccessDeniedError } from '../../core/errors';
 import { holdsAnywhere } from '../../core/policy';
-import { parse } from './body';
 import { RouteNotFoundError } from './errors';
-import { callerOf } from './request-state';
-import { defineRoute, pathPrefix, type RouteDeps, type RouteSpec } from './route-spec';
+import { defineRoute, type RouteSpec } from './route-spec';
 import * as schemas from './schemas';
-import {
-  descriptionViewSchema,
-  healthSchema,
-  historyViewSchema,
-  listViewSchema,
-  metadataViewSchema,
-  mutationViewSchema,
-  recheckViewSchema,
-  rewrapViewSchema,
-  secretViewSchema,
-} from './view-schemas';
 import {
   descriptionView,
   historyView,
@@ -33,8 +19,8 @@ const DEFAULT_LIST_LIMIT = 50;
 /**
  * The API, one entry per route: method, template, policy action, query and body schemas,
  * responses and error statuses, and a thin handler (parse is done for it; it calls one use
- * case and says what to answer). Express mounts this table and the OpenAPI document describes
- * it; to add a route, add an entry here, then run `npm run openapi` (the drift test fails
+ * case and says what to answer). Both HTTP fronts serve this table (express in app.ts, API
+ * Gateway events in lambda-front.ts) and the OpenAPI document describes it; to add a route, add an entry here, then run `npm run openapi` (the drift test fails
  * until docs/openapi.json matches) and, unless it is serverOnly, give it an API Gateway event
  * in serverless.yml (test/deploy checks the two agree).
  */
@@ -47,7 +33,7 @@ export const ROUTES: readonly RouteSpec[] = [
     description: 'No authentication and no dependency calls.',
     action: 'public',
     query: schemas.emptyQuery,
-    responses: { 200: { description: 'the process is up', schema: healthSchema } },
+    responses: { 200: { description: 'the process is up', schema: (v) => v.healthSchema } },
     errors: [],
     handle: async () => ({ status: 200, json: { status: 'ok' } }),
   }),
@@ -74,8 +60,8 @@ export const ROUTES: readonly RouteSpec[] = [
     query: schemas.emptyQuery,
     body: schemas.putSecretBody,
     responses: {
-      200: { description: 'a new version of an existing secret', schema: mutationViewSchema },
-      201: { description: 'the first version', schema: mutationViewSchema },
+      200: { description: 'a new version of an existing secret', schema: (v) => v.mutationViewSchema },
+      201: { description: 'the first version', schema: (v) => v.mutationViewSchema },
     },
     errors: [409, 410],
     handle: async ({ caller, path, body }, { vault }) => {
@@ -90,7 +76,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Read the current version, or ?version=n',
     action: 'read',
     query: schemas.getSecretQuery,
-    responses: { 200: { description: 'the value and its version', schema: secretViewSchema } },
+    responses: { 200: { description: 'the value and its version', schema: (v) => v.secretViewSchema } },
     errors: [404, 410],
     handle: async ({ caller, path, query }, { vault }) => ({
       status: 200,
@@ -104,7 +90,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Soft-delete versions (the current one by default); recoverable',
     action: 'delete',
     query: schemas.deleteSecretQuery,
-    responses: { 200: { description: 'the secret after the change', schema: mutationViewSchema } },
+    responses: { 200: { description: 'the secret after the change', schema: (v) => v.mutationViewSchema } },
     errors: [404, 409, 410],
     handle: async ({ caller, path, query }, { vault }) => ({
       status: 200,
@@ -120,7 +106,7 @@ export const ROUTES: readonly RouteSpec[] = [
       'Only secrets the caller may both list and describe. A page may hold fewer than limit items; only a missing cursor means the end.',
     action: 'list',
     query: schemas.listQuery,
-    responses: { 200: { description: 'a page', schema: listViewSchema } },
+    responses: { 200: { description: 'a page', schema: (v) => v.listViewSchema } },
     errors: [],
     handle: async ({ caller, query }, { vault }) => {
       const page = await vault.list(caller, {
@@ -142,7 +128,7 @@ export const ROUTES: readonly RouteSpec[] = [
     action: 'describe',
     query: schemas.emptyQuery,
     description: 'A caller who may also audit the secret gets a summary of recent reads (access).',
-    responses: { 200: { description: 'the metadata', schema: descriptionViewSchema } },
+    responses: { 200: { description: 'the metadata', schema: (v) => v.descriptionViewSchema } },
     errors: [404],
     handle: async ({ caller, path }, { vault }) => ({
       status: 200,
@@ -171,7 +157,7 @@ export const ROUTES: readonly RouteSpec[] = [
     action: 'delete',
     query: schemas.emptyQuery,
     body: schemas.versionsBody,
-    responses: { 200: { description: 'the secret after the change', schema: mutationViewSchema } },
+    responses: { 200: { description: 'the secret after the change', schema: (v) => v.mutationViewSchema } },
     errors: [404, 409, 410],
     handle: async ({ caller, path, body }, { vault }) => ({
       status: 200,
@@ -186,7 +172,7 @@ export const ROUTES: readonly RouteSpec[] = [
     action: 'destroy',
     query: schemas.emptyQuery,
     body: schemas.versionsBody,
-    responses: { 200: { description: 'the secret after the change', schema: mutationViewSchema } },
+    responses: { 200: { description: 'the secret after the change', schema: (v) => v.mutationViewSchema } },
     errors: [404, 409, 410],
     handle: async ({ caller, path, body }, { vault }) => ({
       status: 200,
@@ -201,7 +187,7 @@ export const ROUTES: readonly RouteSpec[] = [
     action: 'admin',
     query: schemas.emptyQuery,
     body: schemas.emptyBody,
-    responses: { 200: { description: 'what moved', schema: rewrapViewSchema } },
+    responses: { 200: { description: 'what moved', schema: (v) => v.rewrapViewSchema } },
     errors: [404, 409],
     handle: async ({ caller, path }, { vault }) => ({
       status: 200,
@@ -218,7 +204,7 @@ export const ROUTES: readonly RouteSpec[] = [
     action: 'check',
     query: schemas.emptyQuery,
     body: schemas.emptyBody,
-    responses: { 200: { description: 'the check and any flags', schema: recheckViewSchema } },
+    responses: { 200: { description: 'the check and any flags', schema: (v) => v.recheckViewSchema } },
     errors: [404, 409, 410, 422],
     handle: async ({ caller, path }, { vault }) => ({
       status: 200,
@@ -234,7 +220,7 @@ export const ROUTES: readonly RouteSpec[] = [
       'Who did what to the secret, when and why (X-Vault-Purpose), from the durable access trail; never a value. Needs the audit action, not read.',
     action: 'audit',
     query: schemas.historyQuery,
-    responses: { 200: { description: 'a page of records', schema: historyViewSchema } },
+    responses: { 200: { description: 'a page of records', schema: (v) => v.historyViewSchema } },
     errors: [404],
     handle: async ({ caller, path, query }, { vault }) => ({
       status: 200,
@@ -267,39 +253,3 @@ export const ROUTES: readonly RouteSpec[] = [
     },
   }),
 ];
-
-type Mountable = Pick<Router, 'get' | 'put' | 'post' | 'delete'>;
-
-/**
- * Mounts the table's routes of one kind: the public ones go before identity, the signed ones
- * after it. A template ending in `{path}` matches its prefix followed by anything, with no
- * parameter: the router would decode a parameter (and throw on `%ff`), while handlers read the
- * raw path, which path validation then judges like any other.
- */
-export function mountRoutes(router: Mountable, deps: RouteDeps, kind: 'public' | 'signed'): void {
-  for (const route of ROUTES) {
-    if ((route.action === 'public') !== (kind === 'public')) continue;
-    const prefix = pathPrefix(route.template);
-    const matcher = prefix ? new RegExp(`^${prefix.replace(/[.]/g, '\\.')}.+$`) : route.template;
-    router[route.method](matcher, (req: Request, res: Response, next: NextFunction) => {
-      res.locals.route = route.template;
-      Promise.resolve()
-        .then(async () => {
-          const input = {
-            caller: kind === 'public' ? undefined : callerOf(res),
-            path: prefix ? req.path.slice(prefix.length) : '',
-            query: parse(route.query, req.query, 'query'),
-            body: route.body ? parse(route.body, res.locals.body, 'body') : undefined,
-          };
-          send(res, await route.handle(input as never, deps));
-        })
-        .catch(next);
-    });
-  }
-}
-
-function send(res: Response, reply: Awaited<ReturnType<RouteSpec['handle']>>): void {
-  if ('json' in reply) res.status(reply.status).json(reply.json);
-  else if ('text' in reply) res.status(reply.status).type(reply.contentType).send(reply.text);
-  else res.status(reply.status).end();
-}
