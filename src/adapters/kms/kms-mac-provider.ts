@@ -28,7 +28,7 @@ export class KmsMacProvider implements MacProvider {
     } catch (error) {
       throw mapKmsError(error);
     }
-    if (!out.Mac || out.Mac.length !== 32) throw new IntegrityError('kms returned an unexpected MAC');
+    if (out.Mac?.length !== 32) throw new IntegrityError('kms returned an unexpected MAC');
     return Buffer.from(out.Mac);
   }
 }
