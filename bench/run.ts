@@ -120,6 +120,7 @@ function pointDetail(p: WorkloadPoint): string {
 function stageSummary(stage: StageCalls) {
   return {
     dynamodb: stage.total.dynamodb,
+    trail: stage.total.trail,
     kms: stage.total.kms,
     dynamodbOnCallerPath: stage.onCallerPath.dynamodbTotal,
   };
@@ -228,11 +229,11 @@ async function main(): Promise<void> {
     const perStage = (['create', 'update', 'pastRetention'] as const)
       .map(
         (s) =>
-          `${s} ${w.stages[s].total.dynamodbTotal} (${w.stages[s].onCallerPath.dynamodbTotal} on the caller's path)`,
+          `${s} ${w.stages[s].total.dynamodbTotal} (${w.stages[s].onCallerPath.dynamodbTotal} on the caller's path; access trail +${w.stages[s].total.trailTotal})`,
       )
       .join(', ');
     report.budgets.writeDynamoCalls = exactBudget(
-      "DynamoDB calls per write, worst stage (on the caller's path or after)",
+      "DynamoDB calls per write on the secrets table, worst stage (on the caller's path or after)",
       w.budget.worstDynamoCalls,
       WRITE_BUDGET.maxDynamoCalls,
       'max',

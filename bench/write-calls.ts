@@ -13,9 +13,13 @@ import type { CallsAnswer, CountedVaultServerInfo } from './servers/counted-vaul
 export const WRITE_BUDGET = { generateDataKey: 1, decrypt: 0, maxDynamoCalls: 3 };
 
 export interface CallCounts {
+  /** Calls on the secrets table (the budget's). */
   dynamodb: Record<string, number>;
+  /** DynamoDB calls on the access trail's table (one record per request, a checkpoint now and then). */
+  trail: Record<string, number>;
   kms: Record<string, number>;
   dynamodbTotal: number;
+  trailTotal: number;
   kmsTotal: number;
 }
 
@@ -35,7 +39,7 @@ export interface WriteCallResults {
   maxVersions: number;
   stages: { create: StageCalls; update: StageCalls; pastRetention: StageCalls; hotRead: StageCalls };
   /** Every write of the sequence: DynamoDB and KMS calls in total and on the caller's path. */
-  perWrite: Array<{ write: number; dynamodb: number; dynamodbOnCallerPath: number; kms: number }>;
+  perWrite: Array<{ write: number; dynamodb: number; dynamodbOnCallerPath: number; trail: number; kms: number }>;
   /** Settling did not finish within its bound for some request (counts may be short). */
   unsettled: number;
   budget: typeof WRITE_BUDGET & {
@@ -50,11 +54,10 @@ const PATH = 'bench/write-calls/binance-main';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function countsOf(calls: CallsAnswer['calls']): CallCounts {
-  const counts: CallCounts = { dynamodb: {}, kms: {}, dynamodbTotal: 0, kmsTotal: 0 };
+  const counts: CallCounts = { dynamodb: {}, trail: {}, kms: {}, dynamodbTotal: 0, trailTotal: 0, kmsTotal: 0 };
   for (const call of calls) {
     counts[call.service][call.operation] = (counts[call.service][call.operation] ?? 0) + 1;
-    if (call.service === 'dynamodb') counts.dynamodbTotal += 1;
-    else counts.kmsTotal += 1;
+    counts[`${call.service}Total`] += 1;
   }
   return counts;
 }
@@ -122,13 +125,14 @@ export async function measureWriteCalls(
     const worstGenerateDataKey = Math.max(...all.map((c) => c.kms.GenerateDataKey ?? 0));
     const worstDecrypt = Math.max(...all.map((c) => c.kms.Decrypt ?? 0));
     return {
-      method: `startServer in AWS mode (DynamoDB = dynalite, KMS = the test fake KMS, both in the server's process); ${total} sequential PUTs of one path, then 2 GETs; every request to dynalite and the fake KMS counted by operation (x-amz-target) from node:diagnostics_channel; after each request the count waits until nothing is in flight for 250 ms; a call is on the caller's path when its response finished before the vault's`,
+      method: `startServer in AWS mode (DynamoDB = dynalite, KMS = the test fake KMS, both in the server's process); ${total} sequential PUTs of one path, then 2 GETs; every request to dynalite and the fake KMS counted by operation (x-amz-target) from node:diagnostics_channel, DynamoDB calls split by table (secrets table, the budget's; access trail table, VAULT_AUDIT=durable as AWS mode defaults); after each request the count waits until nothing is in flight for 250 ms; a call is on the caller's path when its response finished before the vault's`,
       maxVersions,
       stages: { create: writes[0]!, update: writes[1]!, pastRetention: writes[total - 1]!, hotRead },
       perWrite: writes.map((w, i) => ({
         write: i + 1,
         dynamodb: w.total.dynamodbTotal,
         dynamodbOnCallerPath: w.onCallerPath.dynamodbTotal,
+        trail: w.total.trailTotal,
         kms: w.total.kmsTotal,
       })),
       unsettled,

@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultAuditTableName, ensureAuditTable } from '../../src/adapters/dynamodb/audit-table';
 import { startDynalite } from '../../src/adapters/dynamodb/embedded-dynalite';
 import { ensureTable } from '../../src/adapters/dynamodb/table';
 import { LOCAL_ADMIN } from '../../src/config';
@@ -32,7 +33,8 @@ export interface CountedVaultServerInfo {
 }
 
 export interface CountedCall {
-  service: 'dynamodb' | 'kms';
+  /** `trail`: a DynamoDB call on the access trail's table; `dynamodb`: on the secrets table. */
+  service: 'dynamodb' | 'trail' | 'kms';
   operation: string;
   /** Order in which its response finished; undefined while in flight. */
   finished?: number;
@@ -61,6 +63,10 @@ const REGION = 'us-east-1';
 async function main(): Promise<void> {
   const dynamo = await startDynalite({ listen: 'tcp' });
   await ensureTable(dynamo.client, TABLE);
+  // AWS mode keeps the durable access trail (VAULT_AUDIT=durable by default): its calls are
+  // counted apart from the secrets table's, since the write budget is about the latter.
+  const trailTable = defaultAuditTableName(TABLE);
+  await ensureAuditTable(dynamo.client, trailTable);
   const fakeKms = new FakeKms({ region: REGION });
   const keyArn = fakeKms.createKey();
   const macKeyArn = fakeKms.createKey();
@@ -83,6 +89,19 @@ async function main(): Promise<void> {
     const call: CountedCall = { service, operation: target.slice(target.indexOf('.') + 1) || 'unknown' };
     calls.push(call);
     open.set(response, call);
+    if (service !== 'dynamodb') return;
+    // Which table: read from the request body alongside dynalite (both 'data' listeners see
+    // every chunk; dynalite attaches its own in the same tick, before the stream flows).
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { TableName?: string };
+        if (body.TableName === trailTable) call.service = 'trail';
+      } catch {
+        // not JSON: left as a secrets-table call
+      }
+    });
   });
   subscribe('http.server.response.finish', (message) => {
     const { request, response } = message as ServerMessage;
@@ -115,6 +134,9 @@ async function main(): Promise<void> {
       VAULT_KMS_KEY_ID: keyArn,
       VAULT_KMS_MAC_KEY_ID: macKeyArn,
       VAULT_TABLE_NAME: TABLE,
+      // Count-only retention, so that the writes past VAULT_MAX_VERSIONS really drop a version
+      // (by default retention spares versions younger than 24 hours, and all of these are).
+      VAULT_RETENTION_MIN_AGE_HOURS: '0',
       VAULT_POLICY: JSON.stringify({ rules: [{ principals: [LOCAL_ADMIN], actions: [...ACTIONS], paths: ['*'] }] }),
     },
     { write() {} },
