@@ -32,7 +32,7 @@ import {
 import { measureKmsCalls } from './kms-calls';
 import { waitForQuiet } from './lib/proc-cpu';
 import { type BenchReport, markdownTable } from './lib/report';
-import { exactBudget, notMeasured, spreadBudget } from './lib/verdict';
+import { type BudgetLine, exactBudget, notMeasured, spreadBudget } from './lib/verdict';
 import { measureWriteCalls, type StageCalls, WRITE_BUDGET } from './write-calls';
 
 const PARTS = ['crypto', 'kms', 'bundle', 'http', 'trail'] as const;
@@ -115,6 +115,20 @@ function pointDetail(p: WorkloadPoint): string {
   const ratio = (s: { median: number; min: number; max: number } | undefined) =>
     s ? `${s.median} (${s.min}..${s.max})` : '-';
   return `CPU ${p.vault.cpuUsPerRequest ?? '-'} vs ${p.baseline.cpuUsPerRequest ?? '-'} µs/request (ratio ${ratio(p.cpuPerRequestRatio)}); throughput ${p.vault.rps} vs ${p.baseline.rps} req/s (ratio ${ratio(p.throughputRatio)}); p50/p99 ${p.vault.latencyMs.p50}/${p.vault.latencyMs.p99} vs ${p.baseline.latencyMs.p50}/${p.baseline.latencyMs.p99} ms`;
+}
+
+/**
+ * A read point where either server answered anything but 2xx (or a connection failed) is not
+ * a measurement of reads: a cheap error would flatter the ratio. Its budget fails, naming why.
+ */
+function withFailedRequests(line: BudgetLine, p: WorkloadPoint): BudgetLine {
+  const failed = p.vault.non2xx + p.vault.errors + p.baseline.non2xx + p.baseline.errors;
+  if (failed === 0) return line;
+  return {
+    ...line,
+    verdict: 'fail',
+    detail: `${failed} requests failed (vault ${p.vault.non2xx} non-2xx, ${p.vault.errors} errors; baseline ${p.baseline.non2xx} non-2xx, ${p.baseline.errors} errors); ${line.detail ?? ''}`,
+  };
 }
 
 function stageSummary(stage: StageCalls) {
@@ -301,13 +315,19 @@ async function main(): Promise<void> {
       const point = at(c);
       const name = `reads, server CPU per request vs baseline, ${c} connections`;
       report.budgets[`readCpuPerRequest${c}`] = point?.cpuPerRequestRatio
-        ? spreadBudget(name, point.cpuPerRequestRatio, READ_CPU_RATIO_BUDGET, 'max', 'x', pointDetail(point))
+        ? withFailedRequests(
+            spreadBudget(name, point.cpuPerRequestRatio, READ_CPU_RATIO_BUDGET, 'max', 'x', pointDetail(point)),
+            point,
+          )
         : notMeasured(name, `<= ${READ_CPU_RATIO_BUDGET}`, 'x', 'not in this run');
     }
     const point = at(READ_THROUGHPUT_CONNECTIONS);
     const name = `reads, throughput vs baseline, ${READ_THROUGHPUT_CONNECTIONS} connections`;
     report.budgets[`readThroughput${READ_THROUGHPUT_CONNECTIONS}`] = point?.throughputRatio
-      ? spreadBudget(name, point.throughputRatio, READ_THROUGHPUT_RATIO_BUDGET, 'min', 'x', pointDetail(point))
+      ? withFailedRequests(
+          spreadBudget(name, point.throughputRatio, READ_THROUGHPUT_RATIO_BUDGET, 'min', 'x', pointDetail(point)),
+          point,
+        )
       : notMeasured(name, `>= ${READ_THROUGHPUT_RATIO_BUDGET}`, 'x', 'not in this run');
     report.summary.reads = reads.map((p) => ({
       connections: p.connections,

@@ -63,7 +63,8 @@ const mark = (line: BudgetLine) => (line.verdict === 'fail' ? 'FAIL' : line.verd
 function httpRows(label: string, points: WorkloadPoint[]): string[] {
   return points.map((p) => {
     const other = Math.max(p.vault.otherCpuCoresMax ?? 0, p.baseline.otherCpuCoresMax ?? 0);
-    return `| ${label} | ${p.connections} | ${spread(p.cpuPerRequestRatio)} | ${p.vault.cpuUsPerRequest ?? '-'} / ${p.baseline.cpuUsPerRequest ?? '-'} | ${spread(p.throughputRatio)} | ${n(p.vault.rps)} | ${p.vault.latencyMs.p50} / ${p.vault.latencyMs.p99} | ${n(p.baseline.rps)} | ${p.baseline.latencyMs.p50} / ${p.baseline.latencyMs.p99} | ${other}${other > 0.3 ? ' (noisy)' : ''} |`;
+    const failed = p.vault.non2xx + p.vault.errors + p.baseline.non2xx + p.baseline.errors;
+    return `| ${label}${failed > 0 ? ` (${failed} FAILED requests)` : ''} | ${p.connections} | ${spread(p.cpuPerRequestRatio)} | ${p.vault.cpuUsPerRequest ?? '-'} / ${p.baseline.cpuUsPerRequest ?? '-'} | ${spread(p.throughputRatio)} | ${n(p.vault.rps)} | ${p.vault.latencyMs.p50} / ${p.vault.latencyMs.p99} | ${n(p.baseline.rps)} | ${p.baseline.latencyMs.p50} / ${p.baseline.latencyMs.p99} | ${other}${other > 0.3 ? ' (noisy)' : ''} |`;
   });
 }
 
