@@ -96,6 +96,7 @@ export function markdownTable(report: BenchReport): string {
     );
     lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     lines.push(...httpRows('GET secret', h.read), ...httpRows('PUT secret (info)', h.write));
+    if (report.trail) lines.push(...httpRows('GET secret, durable access trail (info)', report.trail.read));
     lines.push('');
   }
   if (report.writeCalls) {
