@@ -144,8 +144,8 @@ export async function callRoute(
   const input = {
     caller: request.caller,
     path: prefix ? request.path.slice(prefix.length) : '',
-    query: parse(route.query, request.query, 'query'),
-    body: route.body ? parse(route.body, request.body, 'body') : undefined,
+    query: parse(route.query(), request.query, 'query'),
+    body: route.body ? parse(route.body()!, request.body, 'body') : undefined,
   };
   return route.handle(input as never, deps);
 }

@@ -80,10 +80,10 @@ function operation(route: RouteSpec, views: ViewSchemas): Json {
     ...(route.serverOnly && { 'x-kms-vault-server-only': true }),
     parameters: [
       ...(route.template.endsWith('{path}') ? [{ $ref: '#/components/parameters/SecretPath' }] : []),
-      ...queryParameters(route.query),
+      ...queryParameters(route.query()),
     ],
     ...(route.body && {
-      requestBody: { required: true, content: { 'application/json': { schema: schemaOf(route.body) } } },
+      requestBody: { required: true, content: { 'application/json': { schema: schemaOf(route.body()!) } } },
     }),
     responses,
   };

@@ -65,9 +65,10 @@ export interface RouteSpec<
    * route outside the Vault (GET /metrics) checks in its handler.
    */
   action: A;
-  query: Q;
-  /** PUT and POST routes parse their JSON body with this. */
-  body?: B;
+  /** The query's schema, built on first use (schemas.ts `once`): a cold start builds none. */
+  query: () => Q;
+  /** PUT and POST routes parse their JSON body with this (built on first use, like `query`). */
+  body?: () => B;
   /** Success statuses and their bodies. */
   responses: Record<number, ResponseSpec>;
   /**

@@ -122,7 +122,7 @@ function buildViewSchemas() {
     z.strictObject({
       path: z.string(),
       version: described(version, 'the current version'),
-      labels,
+      labels: labels(),
       createdAt: timestamp,
       createdBy: z.string(),
       updatedAt: timestamp,
@@ -148,7 +148,7 @@ function buildViewSchemas() {
   const secretViewSchema = named(
     'Secret',
     'one version of a secret, with its value',
-    z.strictObject({ path: z.string(), version, value: secretValue, createdAt: timestamp, createdBy: z.string() }),
+    z.strictObject({ path: z.string(), version, value: secretValue(), createdAt: timestamp, createdBy: z.string() }),
   );
 
   const listViewSchema = named(
@@ -296,7 +296,10 @@ agree<Describes<ViewSchemas['metadataViewSchema'], MetadataView>>();
 agree<Describes<ViewSchemas['mutationViewSchema'], MutationView>>();
 // The core types a value loosely (Record<string, unknown>); it is JSON.parse's output, so JSON.
 agree<
-  Describes<ViewSchemas['secretViewSchema'], Omit<SecretView, 'value'> & { value: z.output<typeof secretValue> }>
+  Describes<
+    ViewSchemas['secretViewSchema'],
+    Omit<SecretView, 'value'> & { value: z.output<ReturnType<typeof secretValue>> }
+  >
 >();
 agree<Describes<ViewSchemas['listViewSchema'], ListView>>();
 agree<Describes<ViewSchemas['rewrapViewSchema'], RewrapView>>();
