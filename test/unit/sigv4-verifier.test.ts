@@ -216,11 +216,38 @@ describe.each(Object.entries(signers))('verifySigV4 with a %s-shaped signer', (_
 
   it('refuses malformed X-Amz-Date values', async () => {
     const req = await sign(BASE);
-    for (const value of ['20240501T120000', '2024-05-01T12:00:00Z', '20241301T120000Z', '20240501T250000Z', '']) {
-      expect(reasonOf(() => verifySigV4({ ...req, headers: { ...req.headers, 'x-amz-date': value } }, OPTS))).toMatch(
-        /x-amz-date/,
+    for (const value of [
+      '20240501T120000',
+      '2024-05-01T12:00:00Z',
+      '20241301T120000Z', // month 13
+      '20240501T250000Z', // hour 25
+      '20240230T120000Z', // 30 February
+      '20240501T120060Z', // second 60
+      '20240501T126000Z', // minute 60
+      '00990501T120000Z', // year 99, which Date.UTC would read as 1999
+      '',
+    ]) {
+      expect(reasonOf(() => verifySigV4({ ...req, headers: { ...req.headers, 'x-amz-date': value } }, OPTS))).toBe(
+        'malformed x-amz-date',
       );
     }
+  });
+
+  it('accepts the last second of a leap day, and the next day under a newly derived signing key', async () => {
+    for (const at of [new Date('2024-02-29T23:59:59Z'), new Date('2024-03-01T00:00:01Z')]) {
+      const req = await sign(BASE, { date: at });
+      expect(verifySigV4(req, { ...OPTS, now: () => at }).principal).toBe(KEY.principal);
+    }
+  });
+
+  it('refuses the old secret once the credential is replaced, though its signing key was cached', async () => {
+    const req = await sign(BASE);
+    let current = KEY;
+    const opts: SigV4VerifierOptions = { ...OPTS, lookup: (id) => (id === current.accessKeyId ? current : undefined) };
+    expect(verifySigV4(req, opts).principal).toBe(KEY.principal);
+    current = { ...KEY, secretAccessKey: 'a-rotated-secret-of-enough-length' };
+    expect(reasonOf(() => verifySigV4(req, opts))).toBe('signature mismatch');
+    expect(verifySigV4(await sign(BASE, { secret: current.secretAccessKey }), opts).principal).toBe(KEY.principal);
   });
 
   it('with a configured host, accepts a request signed for it, in any letter case', async () => {

@@ -35,6 +35,8 @@ const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 const ACCESS_KEY_ID = /^[A-Za-z0-9]{1,128}$/;
 const SIGNATURE = /^[0-9a-f]{64}$/;
+/** SHA-256 of no bytes: the payload hash of every GET, computed once. */
+const EMPTY_PAYLOAD_SHA256 = createHash('sha256').digest('hex');
 
 interface ParsedAuthorization {
   accessKeyId: string;
@@ -87,7 +89,8 @@ export function verifySigV4(
     throw new AuthenticationError('signed for another host');
   }
 
-  const payloadHash = createHash('sha256').update(req.body).digest('hex');
+  const payloadHash =
+    req.body.length === 0 ? EMPTY_PAYLOAD_SHA256 : createHash('sha256').update(req.body).digest('hex');
   const canonicalHeaders = auth.signedHeaders.map((name) => {
     const value = req.headers[name];
     if (value === undefined) throw new AuthenticationError(`signed header ${name} is absent`);
@@ -106,7 +109,7 @@ export function verifySigV4(
   }
 
   const scope = `${auth.scopeDate}/${auth.region}/${auth.service}/aws4_request`;
-  const signingKey = deriveSigningKey(credential.secretAccessKey, auth.scopeDate, auth.region, auth.service);
+  const signingKey = signingKeyFor(credential, scope);
   const presented = Buffer.from(auth.signature, 'hex');
 
   // Every candidate is a signature by the key holder over this same request: the SDK's
@@ -195,10 +198,18 @@ function parseAuthorization(header: string | undefined): ParsedAuthorization {
 function parseAmzDate(value: string): Date {
   const m = AMZ_DATE.exec(value);
   if (!m) throw new AuthenticationError('malformed x-amz-date');
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const [y, mo, d, h, mi, s] = [+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!];
   const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  // Date.UTC silently rolls over (month 13, hour 25); a real timestamp survives the round trip.
-  if (date.toISOString().replace(/[-:]|\.\d{3}/g, '') !== value) {
+  // Date.UTC silently rolls over (month 13, hour 25, second 60) and maps years 0-99 to 19xx;
+  // a real timestamp reads back field for field.
+  if (
+    date.getUTCFullYear() !== y ||
+    date.getUTCMonth() !== mo - 1 ||
+    date.getUTCDate() !== d ||
+    date.getUTCHours() !== h ||
+    date.getUTCMinutes() !== mi ||
+    date.getUTCSeconds() !== s
+  ) {
     throw new AuthenticationError('malformed x-amz-date');
   }
   return date;
@@ -252,20 +263,20 @@ function sha256Hex(value: string): string {
 }
 
 /**
- * Signing keys depend only on the secret, day, region and service, so each is derived once
- * (four HMACs) and kept for the day; the cache is small, bounded and keyed by a hash so no
- * secret is used as a map key.
+ * Signing keys depend only on the secret and the scope (day, region, service), so each is
+ * derived once (four HMACs) and kept beside the credential it belongs to, for the scope it was
+ * last used with: one entry per credential, gone with it when the credentials file is reloaded
+ * (a changed secret is a new credential object), and no secret or hash of one as a map key.
  */
-const signingKeys = new Map<string, Buffer>();
-const MAX_SIGNING_KEYS = 256;
+const signingKeys = new WeakMap<Credential, { scope: string; key: Buffer }>();
 
-function deriveSigningKey(secret: string, date: string, region: string, service: string): Buffer {
-  const id = createHash('sha256').update(`${secret}\u0000${date}\u0000${region}\u0000${service}`).digest('base64');
-  const cached = signingKeys.get(id);
-  if (cached) return cached;
-  let key: Buffer = createHmac('sha256', `AWS4${secret}`).update(date).digest();
-  for (const part of [region, service, 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
-  if (signingKeys.size >= MAX_SIGNING_KEYS) signingKeys.delete(signingKeys.keys().next().value as string);
-  signingKeys.set(id, key);
+function signingKeyFor(credential: Credential, scope: string): Buffer {
+  const cached = signingKeys.get(credential);
+  if (cached?.scope === scope) return cached.key;
+  // scope is date/region/service/aws4_request, each step an HMAC under the previous key.
+  const [date, ...rest] = scope.split('/');
+  let key: Buffer = createHmac('sha256', `AWS4${credential.secretAccessKey}`).update(date!).digest();
+  for (const part of rest) key = createHmac('sha256', key).update(part).digest();
+  signingKeys.set(credential, { scope, key });
   return key;
 }
