@@ -1,10 +1,5 @@
-import {
-  CreateTableCommand,
-  type CreateTableCommandInput,
-  DescribeTableCommand,
-  type DynamoDBClient,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
+import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTableFrom, describeTable } from './table';
 
 /** Index over records and checkpoints by chain, in sequence order: what `audit verify` walks. */
 export const CHAIN_INDEX = 'by-chain';
@@ -61,12 +56,6 @@ export function auditTableDefinition(tableName: string): CreateTableCommandInput
  * nothing expires there; in AWS the table and its TTL come from infra/vault.yml.
  */
 export async function ensureAuditTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
-  } catch (error) {
-    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
-  }
-  await client.send(new CreateTableCommand(auditTableDefinition(tableName)));
-  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+  if (await describeTable(client, tableName)) return;
+  await createTableFrom(client, auditTableDefinition(tableName));
 }

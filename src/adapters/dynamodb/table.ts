@@ -98,8 +98,8 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   const temp = `${tableName}.migrating`;
-  const table = await describe(client, tableName);
-  const copy = await describe(client, temp);
+  const table = await describeTable(client, tableName);
+  const copy = await describeTable(client, temp);
   if (table && sameIndexes(table, tableDefinition(tableName))) {
     // A migration stopped after the new table was made but before the copy back finished.
     if (copy) await copyItems(client, temp, tableName).then(() => dropTable(client, temp));
@@ -119,7 +119,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   }
 }
 
-async function describe(client: DynamoDBClient, name: string): Promise<TableDescription | undefined> {
+/** The table's description, or undefined when it does not exist. */
+export async function describeTable(client: DynamoDBClient, name: string): Promise<TableDescription | undefined> {
   try {
     return (await client.send(new DescribeTableCommand({ TableName: name }))).Table;
   } catch (error) {
@@ -152,8 +153,16 @@ function sameIndexes(table: TableDescription, wanted: CreateTableCommandInput): 
 }
 
 async function createTable(client: DynamoDBClient, name: string): Promise<void> {
-  await client.send(new CreateTableCommand(tableDefinition(name)));
-  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: name });
+  await createTableFrom(client, tableDefinition(name));
+}
+
+/** Creates a table from its definition and waits until it is usable. */
+export async function createTableFrom(client: DynamoDBClient, definition: CreateTableCommandInput): Promise<void> {
+  await client.send(new CreateTableCommand(definition));
+  await waitUntilTableExists(
+    { client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 },
+    { TableName: definition.TableName! },
+  );
 }
 
 async function dropTable(client: DynamoDBClient, name: string): Promise<void> {
