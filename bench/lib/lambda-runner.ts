@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { httpApiEvent as gatewayEvent } from '../../test/support/lambda-events';
 
 /**
  * Runs the built Lambda bundle the way a Lambda container does: a fresh node process loads it
@@ -164,57 +164,21 @@ export async function startLambdaProcess(
 
 /**
  * An HTTP API (payload 2.0) event with an IAM authorizer, as API Gateway sends it after
- * verifying the caller's SigV4 signature: the caller is `requestContext.authorizer.iam.userArn`.
+ * verifying the caller's SigV4 signature (the tests' builder, test/support/lambda-events.ts),
+ * with the headers an SDK caller behind API Gateway sends, so the handler parses what it would.
  */
 export function httpApiEvent(request: { method: 'GET' | 'PUT'; path: string; caller: string; body?: unknown }) {
-  const host = 'f6g7h8i9j0.execute-api.eu-west-1.amazonaws.com';
-  const now = Date.now();
-  const headers: Record<string, string> = {
-    accept: 'application/json',
-    host,
-    'user-agent': 'aws-sdk-js/3 trading-engine/1.4.2',
-    'x-amz-date': '20260101T120000Z',
-    'x-amzn-trace-id': 'Root=1-67890abc-0123456789abcdef01234567',
-    ...(request.body !== undefined && { 'content-type': 'application/json' }),
-  };
-  const routeKey = `${request.method} /v1/secrets/{path+}`;
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath: request.path,
-    rawQueryString: '',
-    headers,
-    pathParameters: { path: request.path.replace(/^\/v1\/secrets\//, '') },
-    requestContext: {
-      accountId: '111122223333',
-      apiId: 'f6g7h8i9j0',
-      authorizer: {
-        iam: {
-          accessKey: 'ASIAEXAMPLE',
-          accountId: '111122223333',
-          callerId: 'AROAEXAMPLEID:order-router-7',
-          cognitoIdentity: null,
-          principalOrgId: null,
-          userArn: request.caller,
-          userId: 'AROAEXAMPLEID:order-router-7',
-        },
-      },
-      domainName: host,
-      domainPrefix: 'f6g7h8i9j0',
-      http: {
-        method: request.method,
-        path: request.path,
-        protocol: 'HTTP/1.1',
-        sourceIp: '10.1.2.3',
-        userAgent: headers['user-agent'],
-      },
-      requestId: randomUUID(),
-      routeKey,
-      stage: '$default',
-      time: new Date(now).toUTCString(),
-      timeEpoch: now,
+  return gatewayEvent({
+    method: request.method,
+    path: request.path,
+    caller: request.caller,
+    headers: {
+      accept: 'application/json',
+      'user-agent': 'aws-sdk-js/3 trading-engine/1.4.2',
+      'x-amz-date': '20260101T120000Z',
+      'x-amzn-trace-id': 'Root=1-67890abc-0123456789abcdef01234567',
+      ...(request.body !== undefined && { 'content-type': 'application/json' }),
     },
-    ...(request.body !== undefined && { body: JSON.stringify(request.body) }),
-    isBase64Encoded: false,
-  };
+    ...(request.body !== undefined && { body: Buffer.from(JSON.stringify(request.body)) }),
+  });
 }
