@@ -31,7 +31,7 @@ import {
 } from './http-throughput';
 import { measureKmsCalls } from './kms-calls';
 import { waitForQuiet } from './lib/proc-cpu';
-import { type BenchReport, markdownTable } from './lib/report';
+import { type BenchReport, markdownTable, type PointSummary } from './lib/report';
 import { type BudgetLine, exactBudget, notMeasured, spreadBudget } from './lib/verdict';
 import { measureWriteCalls, type StageCalls, WRITE_BUDGET } from './write-calls';
 
@@ -128,6 +128,23 @@ function withFailedRequests(line: BudgetLine, p: WorkloadPoint): BudgetLine {
     ...line,
     verdict: 'fail',
     detail: `${failed} requests failed (vault ${p.vault.non2xx} non-2xx, ${p.vault.errors} errors; baseline ${p.baseline.non2xx} non-2xx, ${p.baseline.errors} errors); ${line.detail ?? ''}`,
+  };
+}
+
+/** One HTTP point as the summary shows it: both ratios, and per server CPU, rate and latency. */
+function pointSummary(p: WorkloadPoint): PointSummary {
+  const server = (s: WorkloadPoint['vault']) => ({
+    cpuUsPerRequest: s.cpuUsPerRequest,
+    rps: s.rps,
+    p50Ms: s.latencyMs.p50,
+    p99Ms: s.latencyMs.p99,
+  });
+  return {
+    connections: p.connections,
+    cpuPerRequestRatio: p.cpuPerRequestRatio,
+    throughputRatio: p.throughputRatio,
+    vault: server(p.vault),
+    baseline: server(p.baseline),
   };
 }
 
@@ -329,23 +346,7 @@ async function main(): Promise<void> {
           point,
         )
       : notMeasured(name, `>= ${READ_THROUGHPUT_RATIO_BUDGET}`, 'x', 'not in this run');
-    report.summary.reads = reads.map((p) => ({
-      connections: p.connections,
-      cpuPerRequestRatio: p.cpuPerRequestRatio,
-      throughputRatio: p.throughputRatio,
-      vault: {
-        cpuUsPerRequest: p.vault.cpuUsPerRequest,
-        rps: p.vault.rps,
-        p50Ms: p.vault.latencyMs.p50,
-        p99Ms: p.vault.latencyMs.p99,
-      },
-      baseline: {
-        cpuUsPerRequest: p.baseline.cpuUsPerRequest,
-        rps: p.baseline.rps,
-        p50Ms: p.baseline.latencyMs.p50,
-        p99Ms: p.baseline.latencyMs.p99,
-      },
-    }));
+    report.summary.reads = reads.map(pointSummary);
   }
 
   if (parts.has('trail')) {
@@ -364,18 +365,7 @@ async function main(): Promise<void> {
       log,
     );
     report.trail = trail;
-    report.summary.readsWithDurableTrail = trail.read.map((p) => ({
-      connections: p.connections,
-      cpuPerRequestRatio: p.cpuPerRequestRatio,
-      throughputRatio: p.throughputRatio,
-      vault: {
-        cpuUsPerRequest: p.vault.cpuUsPerRequest,
-        rps: p.vault.rps,
-        p50Ms: p.vault.latencyMs.p50,
-        p99Ms: p.vault.latencyMs.p99,
-      },
-      baseline: { cpuUsPerRequest: p.baseline.cpuUsPerRequest, rps: p.baseline.rps },
-    }));
+    report.summary.readsWithDurableTrail = trail.read.map(pointSummary);
   }
 
   // Parts run cheapest first; the report reads best with the headline figures first.

@@ -5,23 +5,27 @@ import type { KmsCallResults } from '../kms-calls';
 import type { StageCalls, WriteCallResults } from '../write-calls';
 import type { BudgetLine, Spread } from './verdict';
 
+/** One HTTP point in the summary. */
+export interface PointSummary {
+  connections: number;
+  cpuPerRequestRatio?: Spread | undefined;
+  throughputRatio?: Spread | undefined;
+  vault: ServerPointSummary;
+  baseline: ServerPointSummary;
+}
+
+interface ServerPointSummary {
+  cpuUsPerRequest?: number | undefined;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
 /** The figures the verdicts rest on, in one place at the top of the JSON. */
 export interface Summary {
-  reads?: Array<{
-    connections: number;
-    cpuPerRequestRatio?: Spread | undefined;
-    throughputRatio?: Spread | undefined;
-    vault: { cpuUsPerRequest?: number | undefined; rps: number; p50Ms: number; p99Ms: number };
-    baseline: { cpuUsPerRequest?: number | undefined; rps: number; p50Ms: number; p99Ms: number };
-  }>;
+  reads?: PointSummary[];
   /** The same reads with the durable access trail on (VAULT_AUDIT=durable), against their own baseline. */
-  readsWithDurableTrail?: Array<{
-    connections: number;
-    cpuPerRequestRatio?: Spread | undefined;
-    throughputRatio?: Spread | undefined;
-    vault: { cpuUsPerRequest?: number | undefined; rps: number; p50Ms: number; p99Ms: number };
-    baseline: { cpuUsPerRequest?: number | undefined; rps: number };
-  }>;
+  readsWithDurableTrail?: PointSummary[];
   lambda?: {
     bundleKiB: number;
     initMsMedian: number;
